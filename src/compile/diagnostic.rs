@@ -1,0 +1,129 @@
+//! Compiler errors as located diagnostics: which side failed, file, line and column (in
+//! characters, as editors count them), the message, and the offending source line.
+
+use std::fmt;
+
+use miette::Diagnostic;
+
+use super::SourceTree;
+
+/// A .proto file that did not compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// Which side failed: "input" or "against".
+    pub side: String,
+    pub file: Option<String>,
+    /// 1-based line and column (characters), when the compiler gave a position.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    /// The source line the position points into.
+    pub source_line: Option<String>,
+    pub help: Option<String>,
+}
+
+impl std::error::Error for CompileError {}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} does not compile: ", self.side)?;
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => write!(f, "{file}:{line}:{col}: ")?,
+            (Some(file), _, _) => write!(f, "{file}: ")?,
+            _ => {}
+        }
+        write!(f, "{}", self.message)?;
+        if let (Some(src), Some(line), Some(col)) = (&self.source_line, self.line, self.column) {
+            let gutter = line.to_string().len();
+            write!(
+                f,
+                "\n {:>gutter$} |\n {line} | {src}\n {:>gutter$} | ",
+                "", ""
+            )?;
+            // Keep tabs so the caret lines up under the same characters.
+            let pad: String = src
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "{pad}^")?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and character column of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..floor_char_boundary(source, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The text of 1-based line `line`, without its newline.
+pub fn source_line(source: &str, line: usize) -> Option<String> {
+    source
+        .split('\n')
+        .nth(line.checked_sub(1)?)
+        .map(|l| l.trim_end_matches('\r').to_owned())
+}
+
+impl CompileError {
+    pub fn from_protox(side: &str, err: &protox::Error, tree: &SourceTree) -> CompileError {
+        let file = err.file().map(str::to_owned);
+        let mut out = CompileError {
+            side: side.to_owned(),
+            file: file.clone(),
+            line: None,
+            column: None,
+            message: err.to_string(),
+            source_line: None,
+            help: err.help().map(|h| h.to_string()),
+        };
+        let offset = err
+            .labels()
+            .and_then(|mut labels| labels.next())
+            .map(|label| label.offset());
+        let source = file
+            .as_deref()
+            .and_then(|f| tree.files.get(f))
+            .map(|s| s.to_string())
+            .or_else(|| {
+                let code = err.source_code()?;
+                let span = code.read_span(&(0, 0).into(), 0, usize::MAX).ok()?;
+                std::str::from_utf8(span.data()).ok().map(str::to_owned)
+            });
+        if let (Some(offset), Some(source)) = (offset, source) {
+            let (line, col) = line_col(&source, offset);
+            out.line = Some(line);
+            out.column = Some(col);
+            out.source_line = source_line(&source, line);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let src = "a\n\t\u{e9}\u{e9}x\n";
+        // offset of 'x': "a\n" (2) + tab (1) + two 2-byte chars (4) = 7
+        assert_eq!(line_col(src, 7), (2, 4));
+        assert_eq!(source_line(src, 2).as_deref(), Some("\t\u{e9}\u{e9}x"));
+    }
+}

@@ -1,0 +1,262 @@
+//! Compiling a source tree into a descriptor pool with protox, without protoc.
+//!
+//! Owns: import resolution order (bundled `google/protobuf/*` first, then the tree itself, then
+//! extra include directories), the editions front-end hook, parallel parsing, and turning
+//! compiler errors into located diagnostics. It does not know about rules or configuration.
+
+pub mod diagnostic;
+pub mod editions;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use prost_reflect::prost_types::FileDescriptorProto;
+use prost_reflect::DescriptorPool;
+use protox::file::{File, FileResolver, GoogleFileResolver};
+
+pub use diagnostic::CompileError;
+
+/// The .proto files of one side of a comparison, keyed by their import path.
+#[derive(Debug, Clone, Default)]
+pub struct SourceTree {
+    /// Import path (relative to the module root, `/`-separated) to file contents.
+    pub files: BTreeMap<String, Arc<str>>,
+    /// Extra include directories for imports that are not in the tree.
+    pub includes: Vec<PathBuf>,
+}
+
+/// Features set explicitly in an editions file, by element path.
+#[derive(Debug, Clone, Default)]
+pub struct EditionFile {
+    pub edition: String,
+    pub features: HashMap<Vec<i32>, Vec<editions::FeatureSetting>>,
+}
+
+/// The compiled form of one side.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub pool: DescriptorPool,
+    /// Target files (every file of the tree), sorted.
+    pub targets: Vec<String>,
+    pub tree: Arc<SourceTree>,
+    /// Editions files and the features they set, by file name.
+    pub editions: HashMap<String, EditionFile>,
+}
+
+/// Parsed (not yet linked) files, ready to hand to protox.
+struct Parsed {
+    files: HashMap<String, FileDescriptorProto>,
+    editions: HashMap<String, EditionFile>,
+}
+
+fn parse_one(
+    name: &str,
+    source: &str,
+    keep_source_info: bool,
+) -> Result<(FileDescriptorProto, Option<EditionFile>), protox::Error> {
+    if editions::detect_edition(source).is_some() {
+        let lowered = editions::lower(name, source)?;
+        let mut features: HashMap<Vec<i32>, Vec<editions::FeatureSetting>> = HashMap::new();
+        for (path, setting) in lowered.features {
+            features.entry(path).or_default().push(setting);
+        }
+        let mut file = lowered.file;
+        if !keep_source_info {
+            file.source_code_info = None;
+        }
+        return Ok((
+            file,
+            Some(EditionFile {
+                edition: lowered.edition,
+                features,
+            }),
+        ));
+    }
+    let mut file = protox_parse::parse(name, source).map_err(protox::Error::from)?;
+    if !keep_source_info {
+        file.source_code_info = None;
+    }
+    Ok((file, None))
+}
+
+/// Parses every target file, on all cores. Source info is dropped: spans are recomputed
+/// lazily, only for files where a finding lands (see `model::spans`).
+fn parse_tree(tree: &SourceTree) -> Result<Parsed, protox::Error> {
+    let entries: Vec<(&String, &Arc<str>)> = tree.files.iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(entries.len().max(1));
+    let chunk = entries.len().div_ceil(threads.max(1)).max(1);
+    let results: Vec<
+        Result<Vec<(String, FileDescriptorProto, Option<EditionFile>)>, protox::Error>,
+    > = std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(name, source)| {
+                            parse_one(name, source, false)
+                                .map(|(fdp, ed)| ((*name).clone(), fdp, ed))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parser thread panicked"))
+            .collect()
+    });
+    let mut parsed = Parsed {
+        files: HashMap::with_capacity(entries.len()),
+        editions: HashMap::new(),
+    };
+    for result in results {
+        for (name, fdp, ed) in result? {
+            if let Some(ed) = ed {
+                parsed.editions.insert(name.clone(), ed);
+            }
+            parsed.files.insert(name, fdp);
+        }
+    }
+    Ok(parsed)
+}
+
+/// Resolves imports: bundled well-known types first (so trees that vendor a newer
+/// `google/protobuf/descriptor.proto` still compile), then the tree, then include dirs.
+struct Resolver {
+    google: GoogleFileResolver,
+    tree: Arc<SourceTree>,
+    /// Pre-parsed tree files; `None` in the slow path that keeps sources for diagnostics.
+    parsed: Option<std::sync::Mutex<HashMap<String, FileDescriptorProto>>>,
+}
+
+impl Resolver {
+    fn open_source(&self, name: &str, source: &str) -> Result<File, protox::Error> {
+        let keep_sources = self.parsed.is_none();
+        if keep_sources && editions::detect_edition(source).is_none() {
+            return File::from_source(name, source);
+        }
+        let (fdp, _) = parse_one(name, source, keep_sources)?;
+        Ok(File::from_file_descriptor_proto(fdp))
+    }
+}
+
+impl FileResolver for Resolver {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        if name.starts_with("google/protobuf/") {
+            if let Ok(file) = self.google.open_file(name) {
+                return Ok(file);
+            }
+        }
+        if let Some(parsed) = &self.parsed {
+            if let Some(fdp) = parsed.lock().unwrap().remove(name) {
+                return Ok(File::from_file_descriptor_proto(fdp));
+            }
+        }
+        if let Some(source) = self.tree.files.get(name) {
+            return self.open_source(name, source);
+        }
+        for include in &self.tree.includes {
+            let path = include.join(name);
+            if path.is_file() {
+                let bytes = std::fs::read(&path).map_err(protox::Error::new)?;
+                let source = String::from_utf8(bytes).map_err(|_| {
+                    protox::Error::new(format!("file '{}' is not valid UTF-8", path.display()))
+                })?;
+                return self.open_source(name, &source);
+            }
+        }
+        Err(protox::Error::file_not_found(name))
+    }
+}
+
+fn link(tree: &Arc<SourceTree>, parsed: Option<Parsed>) -> Result<Compiled, protox::Error> {
+    let (files, editions) = match parsed {
+        Some(p) => (Some(std::sync::Mutex::new(p.files)), p.editions),
+        None => (None, HashMap::new()),
+    };
+    let resolver = Resolver {
+        google: GoogleFileResolver::new(),
+        tree: tree.clone(),
+        parsed: files,
+    };
+    let targets: Vec<String> = tree.files.keys().cloned().collect();
+    let mut compiler = protox::Compiler::with_file_resolver(resolver);
+    compiler.include_imports(true);
+    compiler.include_source_info(false);
+    for name in &targets {
+        compiler.open_file(name)?;
+    }
+    Ok(Compiled {
+        pool: compiler.descriptor_pool(),
+        targets,
+        tree: tree.clone(),
+        editions,
+    })
+}
+
+/// Compiles every file of the tree. `side` names the tree in errors ("input", "against").
+pub fn compile(tree: SourceTree, side: &str) -> Result<Compiled, CompileError> {
+    let tree = Arc::new(tree);
+    let fast = parse_tree(&tree).and_then(|parsed| link(&tree, Some(parsed)));
+    match fast {
+        Ok(compiled) => Ok(compiled),
+        Err(_) => {
+            // Slow path: compile again keeping sources so the error carries its location.
+            let err = match link(&tree, None) {
+                Ok(_) => fast_error_again(&tree),
+                Err(err) => err,
+            };
+            Err(CompileError::from_protox(side, &err, &tree))
+        }
+    }
+}
+
+/// Only reached if the slow path unexpectedly succeeds; reproduce the fast-path error.
+fn fast_error_again(tree: &Arc<SourceTree>) -> protox::Error {
+    match parse_tree(tree).and_then(|p| link(tree, Some(p))) {
+        Err(err) => err,
+        Ok(_) => protox::Error::new("the compiler failed once and then succeeded; please report"),
+    }
+}
+
+/// Reads every `.proto` file under `root` (hidden directories skipped) into a tree.
+pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
+    let mut tree = SourceTree::default();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| anyhow::anyhow!("cannot read directory {}: {e}", dir.display()))?;
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let file_type = entry.file_type()?;
+            let is_dir = file_type.is_dir() || (file_type.is_symlink() && path.is_dir());
+            if is_dir {
+                if !name.starts_with('.') {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".proto") {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("walked path is under root")
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", path.display()))?;
+                tree.files.insert(rel, Arc::from(text));
+            }
+        }
+    }
+    Ok(tree)
+}

@@ -1,0 +1,241 @@
+//! `buf.yaml` (v1beta1, v1, v2) for teams migrating from buf: the `breaking` section with that
+//! version's categories, and the module layout (v1beta1 `build.roots`, v2 `modules[].path`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Result};
+use serde_yaml::Value;
+
+use super::{clean_path, Layout, Module, ModuleBreaking, Written};
+use crate::breaking::Version;
+
+fn strings(v: Option<&Value>, key: &str, file: &str) -> Result<Vec<String>> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(anyhow!(
+                    "{file}: {key}: expected a list of strings, found {other:?}"
+                )),
+            })
+            .collect(),
+        Some(other) => bail!("{file}: {key}: expected a list of strings, found {other:?}"),
+    }
+}
+
+/// Line of the first occurrence of `needle` at or after line `from` (1-based), for messages.
+fn find_line(text: &str, needle: &str, from: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+}
+
+fn breaking_section(
+    v: Option<&Value>,
+    text: &str,
+    file: &str,
+    key: &str,
+) -> Result<(ModuleBreaking, Vec<String>)> {
+    let Some(v) = v else {
+        return Ok((ModuleBreaking::default(), Vec::new()));
+    };
+    if v.is_null() {
+        return Ok((ModuleBreaking::default(), Vec::new()));
+    }
+    let map = v
+        .as_mapping()
+        .ok_or_else(|| anyhow!("{file}: {key}: expected a mapping"))?;
+    let section_line = find_line(text, "breaking:", 1).unwrap_or(1);
+    let written = |id: String, sub: &str| {
+        let place = match find_line(text, &id, section_line) {
+            Some(l) => format!("{file}:{l} ({key}.{sub})"),
+            None => format!("{file} ({key}.{sub})"),
+        };
+        Written { id, place }
+    };
+    for k in map.keys() {
+        let k = k.as_str().unwrap_or("");
+        if !matches!(
+            k,
+            "use"
+                | "except"
+                | "ignore"
+                | "ignore_only"
+                | "ignore_unstable_packages"
+                | "disable_builtin"
+        ) {
+            bail!("{file}: {key}.{k}: unknown key");
+        }
+    }
+    let get = |k: &str| map.get(Value::String(k.to_owned()));
+    let mut out = ModuleBreaking {
+        use_: strings(get("use"), &format!("{key}.use"), file)?
+            .into_iter()
+            .map(|id| written(id, "use"))
+            .collect(),
+        except: strings(get("except"), &format!("{key}.except"), file)?
+            .into_iter()
+            .map(|id| written(id, "except"))
+            .collect(),
+        ..ModuleBreaking::default()
+    };
+    let ignore = strings(get("ignore"), &format!("{key}.ignore"), file)?;
+    if let Some(only) = get("ignore_only") {
+        let only = only
+            .as_mapping()
+            .ok_or_else(|| anyhow!("{file}: {key}.ignore_only: expected a mapping"))?;
+        for (k, v) in only {
+            let id = k.as_str().unwrap_or_default().to_owned();
+            let paths = strings(Some(v), &format!("{key}.ignore_only.{id}"), file)?;
+            out.ignore_only.push((written(id, "ignore_only"), paths));
+        }
+    }
+    out.ignore_unstable_packages = match get("ignore_unstable_packages") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            bail!("{file}: {key}.ignore_unstable_packages: expected true or false, found {other:?}")
+        }
+    };
+    Ok((out, ignore))
+}
+
+/// Makes a path written relative to the buf.yaml directory relative to a module root; `None`
+/// when it lies outside the module.
+fn into_module(path: &str, module_root: &str) -> Option<String> {
+    let p = clean_path(path);
+    if module_root.is_empty() || module_root == "." {
+        return Some(p);
+    }
+    if p == module_root {
+        return Some(String::new());
+    }
+    p.strip_prefix(&format!("{module_root}/"))
+        .map(str::to_owned)
+}
+
+fn rebase(b: &ModuleBreaking, ignore: &[String], root: &str) -> ModuleBreaking {
+    let mut out = b.clone();
+    out.ignore = ignore.iter().filter_map(|p| into_module(p, root)).collect();
+    out.ignore_only = b
+        .ignore_only
+        .iter()
+        .map(|(id, paths)| {
+            (
+                id.clone(),
+                paths.iter().filter_map(|p| into_module(p, root)).collect(),
+            )
+        })
+        .collect();
+    out
+}
+
+/// Parses a buf.yaml.
+pub fn parse(path: &Path, text: &str) -> Result<Layout> {
+    let file = path.display().to_string();
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| anyhow!("{file}: {e}"))?;
+    let version_str = doc
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or("v1beta1");
+    let version = Version::parse(version_str).ok_or_else(|| {
+        anyhow!("{file}: version: unknown buf.yaml version {version_str:?} (expected v1beta1, v1 or v2)")
+    })?;
+    let (breaking, ignore) = breaking_section(doc.get("breaking"), text, &file, "breaking")?;
+    let mut modules = Vec::new();
+    match version {
+        Version::V1Beta1 => {
+            let build = doc.get("build");
+            let roots = strings(build.and_then(|b| b.get("roots")), "build.roots", &file)?;
+            let roots = if roots.is_empty() {
+                vec![".".to_owned()]
+            } else {
+                roots
+            };
+            let excludes = strings(
+                build.and_then(|b| b.get("excludes")),
+                "build.excludes",
+                &file,
+            )?;
+            for root in roots {
+                let root = clean_path(&root);
+                let root = if root == "." { String::new() } else { root };
+                // v1beta1 ignores are relative to the roots already.
+                let mut b = breaking.clone();
+                b.ignore = ignore.iter().map(|p| clean_path(p)).collect();
+                b.ignore_only = breaking
+                    .ignore_only
+                    .iter()
+                    .map(|(id, ps)| (id.clone(), ps.iter().map(|p| clean_path(p)).collect()))
+                    .collect();
+                modules.push(Module {
+                    excludes: excludes
+                        .iter()
+                        .filter_map(|e| into_module(e, &root))
+                        .collect(),
+                    root: PathBuf::from(&root),
+                    breaking: b,
+                });
+            }
+        }
+        Version::V1 => {
+            let excludes = strings(
+                doc.get("build").and_then(|b| b.get("excludes")),
+                "build.excludes",
+                &file,
+            )?;
+            modules.push(Module {
+                root: PathBuf::new(),
+                excludes: excludes.iter().map(|e| clean_path(e)).collect(),
+                breaking: rebase(&breaking, &ignore, ""),
+            });
+        }
+        Version::V2 => {
+            let list = match doc.get("modules") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Sequence(items)) => items.clone(),
+                Some(_) => bail!("{file}: modules: expected a list"),
+            };
+            if list.is_empty() {
+                modules.push(Module {
+                    root: PathBuf::new(),
+                    excludes: Vec::new(),
+                    breaking: rebase(&breaking, &ignore, ""),
+                });
+            }
+            for (i, m) in list.iter().enumerate() {
+                let root = m
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .map(clean_path)
+                    .unwrap_or_default();
+                let root = if root == "." { String::new() } else { root };
+                let excludes =
+                    strings(m.get("excludes"), &format!("modules[{i}].excludes"), &file)?;
+                let (own, own_ignore) = match m.get("breaking") {
+                    Some(v) => {
+                        breaking_section(Some(v), text, &file, &format!("modules[{i}].breaking"))?
+                    }
+                    None => (breaking.clone(), ignore.clone()),
+                };
+                modules.push(Module {
+                    excludes: excludes
+                        .iter()
+                        .filter_map(|e| into_module(e, &root))
+                        .collect(),
+                    breaking: rebase(&own, &own_ignore, &root),
+                    root: PathBuf::from(root),
+                });
+            }
+        }
+    }
+    Ok(Layout {
+        version,
+        source: Some(path.to_path_buf()),
+        modules,
+    })
+}

@@ -1,0 +1,245 @@
+//! Configuration of the breaking check: `protosync.toml` (`[breaking]`) or, for teams coming
+//! from buf, a `buf.yaml` (v1beta1, v1, v2) with its module layout.
+//!
+//! Owns: finding and parsing the files, validating rule and category ids with the place they
+//! were written, and resolving `use`/`except` into a rule set per module. It does not run checks.
+
+pub mod buf;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+
+use crate::breaking::Version;
+
+/// The `[breaking]` section as written (ids not yet validated).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakingSection {
+    /// Configuration version whose categories apply; protosync.toml defaults to v2.
+    pub version: Option<String>,
+    #[serde(rename = "use", default)]
+    pub use_: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    pub except: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub ignore_only: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub ignore_unstable_packages: bool,
+    #[serde(default)]
+    pub allow: Vec<AllowEntry>,
+}
+
+/// An element-level allowance: one rule may report on one element (or everything under it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowEntry {
+    pub rule: toml::Spanned<String>,
+    pub element: String,
+    pub reason: toml::Spanned<String>,
+}
+
+/// `protosync.toml`. Sections other than `[breaking]` belong to other commands and are kept
+/// as written here.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtosyncToml {
+    #[serde(default)]
+    pub breaking: Option<BreakingSection>,
+    #[serde(default)]
+    pub contract: Option<toml::Value>,
+    #[serde(default)]
+    pub vendor: Option<toml::Value>,
+    #[serde(default)]
+    pub service: Option<toml::Value>,
+}
+
+/// A raw configuration id with where it was written, for error messages.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub id: String,
+    /// e.g. `protosync.toml:4:8` or `buf.yaml:6`.
+    pub place: String,
+}
+
+/// Breaking configuration of one module, ids still as written.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleBreaking {
+    pub use_: Vec<Written>,
+    pub except: Vec<Written>,
+    /// Paths relative to the module root.
+    pub ignore: Vec<String>,
+    pub ignore_only: Vec<(Written, Vec<String>)>,
+    pub ignore_unstable_packages: bool,
+    pub allow: Vec<(Written, String, String)>,
+}
+
+/// One module: a directory of .proto files under the input dir, with its breaking config.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Relative to the input dir ("" for the dir itself).
+    pub root: PathBuf,
+    /// Paths (module-relative) excluded from the build.
+    pub excludes: Vec<String>,
+    pub breaking: ModuleBreaking,
+}
+
+/// What a config file says about an input directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub version: Version,
+    /// The file the configuration came from, if any.
+    pub source: Option<PathBuf>,
+    pub modules: Vec<Module>,
+}
+
+impl Layout {
+    fn default_for(version: Version) -> Layout {
+        Layout {
+            version,
+            source: None,
+            modules: vec![Module {
+                root: PathBuf::new(),
+                excludes: Vec::new(),
+                breaking: ModuleBreaking::default(),
+            }],
+        }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    crate::compile::diagnostic::line_col(text, offset)
+}
+
+/// Reads `protosync.toml` text.
+pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
+    let name = path.display().to_string();
+    let parsed: ProtosyncToml =
+        toml::from_str(text).map_err(|e| anyhow!("{name}: {}", e.to_string().trim_end()))?;
+    let section = parsed.breaking.unwrap_or_default();
+    let version = match &section.version {
+        None => Version::V2,
+        Some(v) => Version::parse(v).ok_or_else(|| {
+            anyhow!("{name}: breaking.version: unknown version {v:?} (expected v1beta1, v1 or v2)")
+        })?,
+    };
+    let written = |s: &toml::Spanned<String>, key: &str| {
+        let (l, c) = line_col(text, s.span().start);
+        Written {
+            id: s.get_ref().clone(),
+            place: format!("{name}:{l}:{c} ({key})"),
+        }
+    };
+    let mut allow = Vec::new();
+    for a in &section.allow {
+        if a.reason.get_ref().trim().is_empty() {
+            let (l, c) = line_col(text, a.reason.span().start);
+            bail!("{name}:{l}:{c}: breaking.allow: reason must not be empty (say why the change is accepted)");
+        }
+        if a.element.trim().is_empty() {
+            let (l, c) = line_col(text, a.rule.span().start);
+            bail!("{name}:{l}:{c}: breaking.allow: element must not be empty");
+        }
+        allow.push((
+            written(&a.rule, "breaking.allow.rule"),
+            a.element.clone(),
+            a.reason.get_ref().clone(),
+        ));
+    }
+    let breaking = ModuleBreaking {
+        use_: section
+            .use_
+            .iter()
+            .map(|s| written(s, "breaking.use"))
+            .collect(),
+        except: section
+            .except
+            .iter()
+            .map(|s| written(s, "breaking.except"))
+            .collect(),
+        ignore: section.ignore.iter().map(|p| clean_path(p)).collect(),
+        ignore_only: section
+            .ignore_only
+            .iter()
+            .map(|(k, v)| {
+                (
+                    Written {
+                        id: k.clone(),
+                        place: format!("{name} (breaking.ignore_only)"),
+                    },
+                    v.iter().map(|p| clean_path(p)).collect(),
+                )
+            })
+            .collect(),
+        ignore_unstable_packages: section.ignore_unstable_packages,
+        allow,
+    };
+    let mut layout = Layout::default_for(version);
+    layout.source = Some(path.to_path_buf());
+    layout.modules[0].breaking = breaking;
+    Ok(layout)
+}
+
+/// Normalises a configured path: forward slashes, no leading `./`, no trailing `/`.
+pub fn clean_path(p: &str) -> String {
+    let p = p.replace('\\', "/");
+    let p = p.trim_start_matches("./");
+    p.trim_end_matches('/').to_owned()
+}
+
+/// Finds the configuration for an input directory: `--config` first, then `protosync.toml`,
+/// then `buf.yaml`, then defaults (v2 rules, the directory is the module).
+pub fn load(input_dir: &Path, explicit: Option<&Path>) -> Result<Layout> {
+    if let Some(path) = explicit {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let is_yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml") | Some("yml")
+        );
+        return if is_yaml {
+            buf::parse(path, &text)
+        } else {
+            parse_protosync_toml(path, &text)
+        };
+    }
+    let toml_path = input_dir.join("protosync.toml");
+    if toml_path.is_file() {
+        let text = std::fs::read_to_string(&toml_path)?;
+        return parse_protosync_toml(&toml_path, &text);
+    }
+    for name in ["buf.yaml", "buf.yml"] {
+        let path = input_dir.join(name);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)?;
+            return buf::parse(&path, &text);
+        }
+    }
+    Ok(Layout::default_for(Version::V2))
+}
+
+/// Only the module layout of a directory (for the `--against` side: its rules do not apply).
+pub fn load_layout_only(input_dir: &Path) -> Result<Layout> {
+    for name in ["buf.yaml", "buf.yml"] {
+        let path = input_dir.join(name);
+        if path.is_file() && !input_dir.join("protosync.toml").is_file() {
+            let text = std::fs::read_to_string(&path)?;
+            return buf::parse(&path, &text);
+        }
+    }
+    Ok(Layout::default_for(Version::V2))
+}
+
+/// Paths of every module root, absolute.
+pub fn module_dirs(input_dir: &Path, layout: &Layout) -> Vec<PathBuf> {
+    layout
+        .modules
+        .iter()
+        .map(|m| input_dir.join(&m.root))
+        .collect()
+}

@@ -1,0 +1,315 @@
+//! Resolving configured rule and category ids into rule sets, and deciding whether a finding
+//! is ignored (paths, unstable packages) or allowed (element allowances).
+
+use anyhow::{anyhow, bail, Result};
+use globset::{Glob, GlobMatcher};
+
+use super::{Layout, Written};
+use crate::breaking::rules::{Category, RuleId, Status, RULES};
+use crate::breaking::{Finding, Version};
+
+/// Expands one id: a category to its rules, a deprecated id to its replacements.
+pub fn expand(id: &str, version: Version) -> std::result::Result<Vec<RuleId>, String> {
+    if let Some(cat) = Category::parse(id) {
+        if !cat.exists_in(version) {
+            return Err(format!(
+                "category {id} does not exist in configuration version {version}"
+            ));
+        }
+        return Ok(RULES
+            .iter()
+            .filter(|r| r.status(version).in_category(cat))
+            .map(|r| r.id)
+            .collect());
+    }
+    let Some(rule) = RuleId::parse(id) else {
+        let hint = closest(id)
+            .map(|c| format!(" (did you mean {c}?)"))
+            .unwrap_or_default();
+        return Err(format!("unknown rule or category {id:?}{hint}"));
+    };
+    match rule.rule().status(version) {
+        Status::Active(_) => Ok(vec![rule]),
+        Status::Deprecated(repl) => Ok(repl.to_vec()),
+        Status::Absent => {
+            let exists: Vec<&str> = Version::ALL
+                .iter()
+                .filter(|v| rule.rule().status(**v) != Status::Absent)
+                .map(|v| v.as_str())
+                .collect();
+            Err(format!(
+                "rule {id} does not exist in configuration version {version} (it exists in {})",
+                exists.join(", ")
+            ))
+        }
+    }
+}
+
+fn closest(id: &str) -> Option<&'static str> {
+    let upper = id.to_ascii_uppercase();
+    let candidates = RuleId::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .chain(Category::ALL.iter().map(|c| c.id()));
+    candidates
+        .map(|c| (strsim(&upper, c), c))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance.
+fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn expand_written(w: &Written, version: Version) -> Result<Vec<RuleId>> {
+    expand(&w.id, version).map_err(|e| anyhow!("{}: {e}", w.place))
+}
+
+/// A path filter: a file or directory (prefix at a `/` boundary), or a glob.
+#[derive(Debug, Clone)]
+pub struct PathMatcher {
+    prefix: String,
+    glob: Option<GlobMatcher>,
+}
+
+impl PathMatcher {
+    pub fn new(p: &str) -> Result<PathMatcher> {
+        let glob = if p.contains(['*', '?', '[', '{']) {
+            Some(
+                Glob::new(p)
+                    .map_err(|e| anyhow!("invalid path pattern {p:?}: {e}"))?
+                    .compile_matcher(),
+            )
+        } else {
+            None
+        };
+        Ok(PathMatcher {
+            prefix: p.to_owned(),
+            glob,
+        })
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        match &self.glob {
+            Some(g) => g.is_match(path),
+            None => {
+                self.prefix.is_empty()
+                    || path == self.prefix
+                    || path
+                        .strip_prefix(&self.prefix)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Allowance {
+    pub rules: Vec<RuleId>,
+    pub rule_id: String,
+    pub element: String,
+    pub reason: String,
+    pub place: String,
+}
+
+impl Allowance {
+    pub fn matches(&self, f: &Finding) -> bool {
+        self.rules.contains(&f.rule)
+            && (f.element == self.element
+                || f.element
+                    .strip_prefix(&self.element)
+                    .is_some_and(|rest| rest.starts_with('.')))
+    }
+}
+
+/// Resolved breaking configuration of one module.
+#[derive(Debug, Clone)]
+pub struct ModuleRules {
+    pub enabled: Vec<RuleId>,
+    pub ignore: Vec<PathMatcher>,
+    pub ignore_only: Vec<(Vec<RuleId>, PathMatcher)>,
+    pub ignore_unstable_packages: bool,
+    pub allow: Vec<Allowance>,
+}
+
+/// Command-line additions: `--use` replaces the configured `use`, `--except` adds to `except`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub use_: Vec<String>,
+    pub except: Vec<String>,
+}
+
+pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules>> {
+    let version = layout.version;
+    let mut out = Vec::new();
+    for m in &layout.modules {
+        let b = &m.breaking;
+        let cli = |ids: &[String], flag: &str| -> Result<Vec<RuleId>> {
+            let mut v = Vec::new();
+            for id in ids {
+                v.extend(expand(id, version).map_err(|e| anyhow!("{flag} {id}: {e}"))?);
+            }
+            Ok(v)
+        };
+        let mut enabled: Vec<RuleId> = if !overrides.use_.is_empty() {
+            cli(&overrides.use_, "--use")?
+        } else if b.use_.is_empty() {
+            RULES
+                .iter()
+                .filter(|r| r.is_default(version))
+                .map(|r| r.id)
+                .collect()
+        } else {
+            let mut v = Vec::new();
+            for w in &b.use_ {
+                v.extend(expand_written(w, version)?);
+            }
+            v
+        };
+        let mut except = Vec::new();
+        for w in &b.except {
+            except.extend(expand_written(w, version)?);
+        }
+        except.extend(cli(&overrides.except, "--except")?);
+        enabled.retain(|r| !except.contains(r));
+        enabled.sort();
+        enabled.dedup();
+        let mut ignore_only = Vec::new();
+        for (w, paths) in &b.ignore_only {
+            let rules = expand_written(w, version)?;
+            for p in paths {
+                ignore_only.push((rules.clone(), PathMatcher::new(p)?));
+            }
+        }
+        let mut allow = Vec::new();
+        for (w, element, reason) in &b.allow {
+            let rules = expand_written(w, version)?;
+            if rules.is_empty() {
+                bail!("{}: {} enables no rule in version {version}", w.place, w.id);
+            }
+            allow.push(Allowance {
+                rules,
+                rule_id: w.id.clone(),
+                element: element.clone(),
+                reason: reason.clone(),
+                place: w.place.clone(),
+            });
+        }
+        out.push(ModuleRules {
+            enabled,
+            ignore: b
+                .ignore
+                .iter()
+                .map(|p| PathMatcher::new(p))
+                .collect::<Result<_>>()?,
+            ignore_only,
+            ignore_unstable_packages: b.ignore_unstable_packages,
+            allow,
+        });
+    }
+    Ok(out)
+}
+
+/// A package is unstable when its last component is a version with a pre-release suffix
+/// (`v1alpha1`, `v1beta`, `v1p1beta1`, `v1test`…) and it has at least two components.
+pub fn is_unstable_package(package: &str) -> bool {
+    let parts: Vec<&str> = package.split('.').collect();
+    if parts.len() < 2 {
+        return false;
+    }
+    let last = parts[parts.len() - 1];
+    let Some(rest) = last.strip_prefix('v') else {
+        return false;
+    };
+    let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    let mut rest = &rest[digits..];
+    if rest.is_empty() {
+        return false;
+    }
+    if rest.starts_with("test") {
+        return true;
+    }
+    if let Some(r) = rest.strip_prefix('p') {
+        let d = r.chars().take_while(|c| c.is_ascii_digit()).count();
+        if d == 0 {
+            return false;
+        }
+        rest = &r[d..];
+    }
+    for tag in ["alpha", "beta"] {
+        if let Some(r) = rest.strip_prefix(tag) {
+            return r.chars().all(|c| c.is_ascii_digit());
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unstable_packages() {
+        for p in [
+            "foo.v1alpha",
+            "foo.v1alpha1",
+            "foo.v1beta2",
+            "foo.bar.v1p1beta1",
+            "foo.v1test",
+            "foo.v1testfoo",
+        ] {
+            assert!(is_unstable_package(p), "{p}");
+        }
+        for p in [
+            "foo.v1",
+            "v1beta1",
+            "foo.bar",
+            "foo.v1foo",
+            "foo.valpha",
+            "",
+        ] {
+            assert!(!is_unstable_package(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn expansion_follows_the_version() {
+        assert_eq!(
+            expand("FIELD_SAME_CTYPE", Version::V1).unwrap(),
+            vec![RuleId::FIELD_SAME_CPP_STRING_TYPE]
+        );
+        assert!(expand("FIELD_SAME_CTYPE", Version::V2).is_err());
+        assert!(expand("CSR", Version::V1).is_err());
+        assert_eq!(
+            expand("FILE_SAME_PHP_GENERIC_SERVICES", Version::V1).unwrap(),
+            vec![]
+        );
+        let err = expand("FIELD_NO_DELET", Version::V1).unwrap_err();
+        assert!(err.contains("did you mean FIELD_NO_DELETE"), "{err}");
+    }
+
+    #[test]
+    fn path_matching() {
+        let m = PathMatcher::new("acme/legacy").unwrap();
+        assert!(m.matches("acme/legacy/a.proto"));
+        assert!(m.matches("acme/legacy"));
+        assert!(!m.matches("acme/legacy2/a.proto"));
+        let g = PathMatcher::new("acme/**/old_*.proto").unwrap();
+        assert!(g.matches("acme/x/y/old_a.proto"));
+    }
+}

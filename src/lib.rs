@@ -1,0 +1,14 @@
+//! protosync: keeps protobuf/gRPC contracts aligned across service repositories.
+//!
+//! The library does all the work; the `protosync` binary only parses arguments, calls in here
+//! and maps errors to exit codes. Data flows one way:
+//! input spec → source tree → compile (protox) → schema model → compare → findings → report.
+
+pub mod breaking;
+pub mod cli;
+pub mod compile;
+pub mod config;
+pub mod input;
+pub mod model;
+pub mod pipeline;
+pub mod report;

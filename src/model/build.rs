@@ -1,0 +1,490 @@
+//! Building the schema model from a compiled pool: resolves features (presence, enum
+//! openness, encodings, UTF-8, JSON format, C++/Java options) for proto2, proto3 and editions.
+
+use std::collections::HashMap;
+
+use prost_reflect::{
+    EnumDescriptor, ExtensionDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, Value,
+};
+
+use super::spans::{Origin, SpanSource};
+use super::*;
+use crate::compile::editions::{Feature, FeatureSetting};
+use crate::compile::Compiled;
+
+/// Feature values in force at one element; spans are only those set on the element itself.
+#[derive(Debug, Clone, Copy)]
+struct Res {
+    editions: bool,
+    presence_explicit: bool,
+    legacy_required: bool,
+    enum_closed: bool,
+    utf8_verify: bool,
+    delimited: bool,
+    json_allow: bool,
+    cpp: CppString,
+    java_verify: bool,
+}
+
+#[derive(Default)]
+struct Own {
+    enum_type: Option<RawSpan>,
+    json_format: Option<RawSpan>,
+    utf8: Option<RawSpan>,
+    cpp: Option<RawSpan>,
+    java: Option<RawSpan>,
+}
+
+impl Res {
+    fn for_syntax(syntax: &Syntax) -> Res {
+        let proto2 = matches!(syntax, Syntax::Proto2);
+        let editions = matches!(syntax, Syntax::Editions(_));
+        Res {
+            editions,
+            presence_explicit: !matches!(syntax, Syntax::Proto3),
+            legacy_required: false,
+            enum_closed: proto2,
+            utf8_verify: !proto2,
+            delimited: false,
+            json_allow: !proto2,
+            cpp: CppString::String,
+            java_verify: false,
+        }
+    }
+
+    fn apply(mut self, settings: Option<&Vec<FeatureSetting>>) -> (Res, Own) {
+        let mut own = Own::default();
+        for s in settings.into_iter().flatten() {
+            let v = s.value.as_str();
+            match s.feature {
+                Feature::FieldPresence => {
+                    self.presence_explicit = v != "IMPLICIT";
+                    self.legacy_required = v == "LEGACY_REQUIRED";
+                }
+                Feature::EnumType => {
+                    self.enum_closed = v == "CLOSED";
+                    own.enum_type = Some(s.span);
+                }
+                Feature::Utf8Validation => {
+                    self.utf8_verify = v == "VERIFY";
+                    own.utf8 = Some(s.span);
+                }
+                Feature::MessageEncoding => self.delimited = v == "DELIMITED",
+                Feature::JsonFormat => {
+                    self.json_allow = v == "ALLOW";
+                    own.json_format = Some(s.span);
+                }
+                Feature::CppStringType => {
+                    self.cpp = match v {
+                        "CORD" => CppString::Cord,
+                        "VIEW" => CppString::View,
+                        _ => CppString::String,
+                    };
+                    own.cpp = Some(s.span);
+                }
+                Feature::JavaUtf8Validation => {
+                    self.java_verify = v == "VERIFY";
+                    own.java = Some(s.span);
+                }
+                Feature::RepeatedFieldEncoding => {}
+            }
+        }
+        (self, own)
+    }
+}
+
+struct FileCtx<'a> {
+    features: Option<&'a HashMap<Vec<i32>, Vec<FeatureSetting>>>,
+    package: &'a str,
+    java_check_utf8: Option<bool>,
+}
+
+impl FileCtx<'_> {
+    fn settings(&self, path: &[i32]) -> Option<&Vec<FeatureSetting>> {
+        self.features.and_then(|f| f.get(path))
+    }
+
+    fn relative<'n>(&self, full_name: &'n str) -> &'n str {
+        if self.package.is_empty() {
+            full_name
+        } else {
+            full_name
+                .strip_prefix(self.package)
+                .and_then(|s| s.strip_prefix('.'))
+                .unwrap_or(full_name)
+        }
+    }
+}
+
+/// Builds one side's schema from its compiled form.
+pub fn build(compiled: &Compiled) -> Schema {
+    let mut files = Vec::with_capacity(compiled.targets.len());
+    for name in &compiled.targets {
+        let Some(fd) = compiled.pool.get_file_by_name(name) else {
+            continue;
+        };
+        let text = compiled.tree.files.get(name).cloned();
+        let origin = match text {
+            Some(text) if fd.file_descriptor_proto().source_code_info.is_none() => Origin::Text {
+                name: name.clone(),
+                text,
+            },
+            _ => match &fd.file_descriptor_proto().source_code_info {
+                Some(info) => Origin::Info(std::sync::Arc::new(info.clone())),
+                None => Origin::None,
+            },
+        };
+        files.push(build_file(&fd, compiled.editions.get(name), origin));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut enum_shapes = HashMap::new();
+    for e in compiled.pool.all_enums() {
+        enum_shapes.insert(
+            e.full_name().to_owned(),
+            EnumShape {
+                name: e.name().to_owned(),
+                values: e
+                    .values()
+                    .map(|v| (v.number(), v.name().to_owned()))
+                    .collect(),
+            },
+        );
+    }
+    Schema { files, enum_shapes }
+}
+
+fn build_file(
+    fd: &FileDescriptor,
+    editions: Option<&crate::compile::EditionFile>,
+    origin: Origin,
+) -> File {
+    let fdp = fd.file_descriptor_proto();
+    let syntax = match (editions, fdp.syntax()) {
+        (Some(ed), _) => Syntax::Editions(ed.edition.clone()),
+        (None, "proto3") => Syntax::Proto3,
+        _ => Syntax::Proto2,
+    };
+    let ctx = FileCtx {
+        features: editions.map(|e| &e.features),
+        package: fd.package_name(),
+        java_check_utf8: fdp.options.as_ref().and_then(|o| o.java_string_check_utf8),
+    };
+    let (res, _) = Res::for_syntax(&syntax).apply(ctx.settings(&[]));
+    let mut file = File {
+        path: fd.name().to_owned(),
+        package: fd.package_name().to_owned(),
+        syntax,
+        options: file_options(fdp),
+        messages: Vec::new(),
+        enums: Vec::new(),
+        services: Vec::new(),
+        extensions: Vec::new(),
+        spans: SpanSource::new(origin),
+    };
+    for m in fd.messages() {
+        add_message(&mut file, &ctx, &m, res);
+    }
+    for e in fd.enums() {
+        file.enums.push(build_enum(&ctx, &e, res));
+    }
+    for x in fd.extensions() {
+        file.extensions.push(build_extension(&ctx, &x, res));
+    }
+    for s in fd.services() {
+        let methods = s
+            .methods()
+            .map(|m| {
+                let p = m.method_descriptor_proto();
+                let idem = p
+                    .options
+                    .as_ref()
+                    .map(|o| o.idempotency_level())
+                    .unwrap_or_default();
+                Method {
+                    name: m.name().to_owned(),
+                    path: m.path().to_vec(),
+                    input: m.input().full_name().to_owned(),
+                    output: m.output().full_name().to_owned(),
+                    client_streaming: m.is_client_streaming(),
+                    server_streaming: m.is_server_streaming(),
+                    idempotency: idem.as_str_name().to_owned(),
+                }
+            })
+            .collect();
+        file.services.push(Service {
+            full_name: s.full_name().to_owned(),
+            name: s.name().to_owned(),
+            path: s.path().to_vec(),
+            methods,
+        });
+    }
+    file
+}
+
+fn file_options(fdp: &prost_reflect::prost_types::FileDescriptorProto) -> FileOptions {
+    let o = fdp.options.clone().unwrap_or_default();
+    let mut values = HashMap::new();
+    let s = |v: Option<&String>| v.cloned().unwrap_or_default();
+    values.insert(1, s(o.java_package.as_ref()));
+    values.insert(8, s(o.java_outer_classname.as_ref()));
+    values.insert(9, o.optimize_for().as_str_name().to_owned());
+    values.insert(10, o.java_multiple_files().to_string());
+    values.insert(11, s(o.go_package.as_ref()));
+    values.insert(16, o.cc_generic_services().to_string());
+    values.insert(17, o.java_generic_services().to_string());
+    values.insert(18, o.py_generic_services().to_string());
+    values.insert(31, o.cc_enable_arenas().to_string());
+    values.insert(36, s(o.objc_class_prefix.as_ref()));
+    values.insert(37, s(o.csharp_namespace.as_ref()));
+    values.insert(39, s(o.swift_prefix.as_ref()));
+    values.insert(40, s(o.php_class_prefix.as_ref()));
+    values.insert(41, s(o.php_namespace.as_ref()));
+    values.insert(44, s(o.php_metadata_namespace.as_ref()));
+    values.insert(45, s(o.ruby_package.as_ref()));
+    FileOptions { values }
+}
+
+fn add_message(file: &mut File, ctx: &FileCtx, m: &MessageDescriptor, parent: Res) {
+    let (res, own) = parent.apply(ctx.settings(m.path()));
+    let dp = m.descriptor_proto();
+    let opts = dp.options.clone().unwrap_or_default();
+    let fields = m.fields().map(|f| build_field(ctx, &f, res)).collect();
+    let message = Message {
+        full_name: m.full_name().to_owned(),
+        nested_name: ctx.relative(m.full_name()).to_owned(),
+        name: m.name().to_owned(),
+        path: m.path().to_vec(),
+        fields,
+        oneofs: m
+            .oneofs()
+            .map(|o| Oneof {
+                name: o.name().to_owned(),
+                synthetic: o.is_synthetic(),
+            })
+            .collect(),
+        reserved_ranges: dp
+            .reserved_range
+            .iter()
+            .map(|r| (r.start() as i64, r.end() as i64 - 1))
+            .collect(),
+        reserved_names: dp.reserved_name.clone(),
+        extension_ranges: dp
+            .extension_range
+            .iter()
+            .map(|r| (r.start() as i64, r.end() as i64 - 1))
+            .collect(),
+        is_map_entry: m.is_map_entry(),
+        message_set_wire_format: opts.message_set_wire_format(),
+        no_standard_descriptor_accessor: opts.no_standard_descriptor_accessor(),
+        json_allow: res.json_allow,
+        json_format_span: own.json_format,
+    };
+    file.messages.push(message);
+    for e in m.child_enums() {
+        file.enums.push(build_enum(ctx, &e, res));
+    }
+    for x in m.child_extensions() {
+        file.extensions.push(build_extension(ctx, &x, res));
+    }
+    for child in m.child_messages() {
+        add_message(file, ctx, &child, res);
+    }
+}
+
+fn build_enum(ctx: &FileCtx, e: &EnumDescriptor, parent: Res) -> Enum {
+    let (res, own) = parent.apply(ctx.settings(e.path()));
+    let ep = e.enum_descriptor_proto();
+    Enum {
+        full_name: e.full_name().to_owned(),
+        nested_name: ctx.relative(e.full_name()).to_owned(),
+        name: e.name().to_owned(),
+        path: e.path().to_vec(),
+        values: e
+            .values()
+            .map(|v| EnumValue {
+                name: v.name().to_owned(),
+                number: v.number(),
+                path: v.path().to_vec(),
+            })
+            .collect(),
+        reserved_ranges: ep
+            .reserved_range
+            .iter()
+            .map(|r| (r.start() as i64, r.end() as i64))
+            .collect(),
+        reserved_names: ep.reserved_name.clone(),
+        closed: res.enum_closed,
+        enum_type_span: own.enum_type,
+        json_allow: res.json_allow,
+        json_format_span: own.json_format,
+    }
+}
+
+/// What differs between an ordinary field and an extension when building the model.
+struct FieldShape<'a> {
+    fdp: &'a prost_reflect::prost_types::FieldDescriptorProto,
+    path: &'a [i32],
+    name: &'a str,
+    full_name: &'a str,
+    kind: prost_reflect::Kind,
+    is_list: bool,
+    is_map: bool,
+    default: Value,
+}
+
+fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
+    let oneof = f.containing_oneof();
+    let real_oneof = oneof
+        .as_ref()
+        .filter(|o| !o.is_synthetic())
+        .map(|o| o.name().to_owned());
+    let parent_msg = f.parent_message();
+    let shape = FieldShape {
+        fdp: f.field_descriptor_proto(),
+        path: f.path(),
+        name: f.name(),
+        full_name: f.full_name(),
+        kind: f.kind(),
+        is_list: f.is_list(),
+        is_map: f.is_map(),
+        default: f.default_value(),
+    };
+    let mut field = common_field(
+        ctx,
+        &shape,
+        parent,
+        oneof.is_some() || f.supports_presence(),
+    );
+    field.oneof = real_oneof;
+    field.message_name = parent_msg.name().to_owned();
+    field.in_map_entry = parent_msg.is_map_entry();
+    if field.in_map_entry {
+        // Map entry messages have no source; their fields are located at the map field.
+        if let Some(owner) = parent_msg.parent_message() {
+            if let Some(map_field) = owner
+                .fields()
+                .find(|mf| mf.kind().as_message() == Some(&parent_msg))
+            {
+                field.path = map_field.path().to_vec();
+            }
+        }
+    }
+    field.json_name = f.json_name().to_owned();
+    field
+}
+
+fn build_extension(ctx: &FileCtx, x: &ExtensionDescriptor, parent: Res) -> Field {
+    let shape = FieldShape {
+        fdp: x.field_descriptor_proto(),
+        path: x.path(),
+        name: x.name(),
+        full_name: x.full_name(),
+        kind: x.kind(),
+        is_list: x.is_list(),
+        is_map: x.is_map(),
+        default: x.default_value(),
+    };
+    let mut field = common_field(ctx, &shape, parent, true);
+    field.extendee = Some(x.containing_message().full_name().to_owned());
+    field.nested_name = ctx.relative(x.full_name()).to_owned();
+    field.json_name = x.json_name().to_owned();
+    field
+}
+
+fn common_field(ctx: &FileCtx, s: &FieldShape, parent: Res, structural_presence: bool) -> Field {
+    let (res, own) = parent.apply(ctx.settings(s.path));
+    let declared = Kind::from_type(s.fdp.r#type.unwrap_or(0));
+    let kind = if declared == Kind::Message && res.editions && res.delimited {
+        Kind::Group
+    } else {
+        declared
+    };
+    let required = s.fdp.label == Some(2);
+    let has_presence = if res.editions {
+        // Lowered editions files look like proto2 to the linker; presence comes from features.
+        kind.is_message_like()
+            || s.fdp.extendee.is_some()
+            || s.fdp.oneof_index.is_some()
+            || res.presence_explicit
+    } else {
+        structural_presence
+    };
+    let cardinality = if s.is_map {
+        Cardinality::Map
+    } else if s.is_list {
+        Cardinality::Repeated
+    } else if required || (res.editions && res.legacy_required) {
+        Cardinality::Required
+    } else if has_presence {
+        Cardinality::OptionalExplicit
+    } else {
+        Cardinality::OptionalImplicit
+    };
+    let opts = s.fdp.options.clone().unwrap_or_default();
+    let (cpp_string, has_ctype) = match opts.ctype {
+        Some(1) => (CppString::Cord, true),
+        Some(2) => (CppString::StringPiece, true),
+        Some(_) => (CppString::String, true),
+        None => (res.cpp, false),
+    };
+    let java_utf8_verify = if !res.editions || ctx.java_check_utf8.is_some() {
+        ctx.java_check_utf8 == Some(true) || res.utf8_verify
+    } else {
+        res.java_verify || res.utf8_verify
+    };
+    let can_have_default =
+        !s.is_list && !s.is_map && !matches!(s.kind, prost_reflect::Kind::Message(_));
+    let default = can_have_default.then(|| default_value(&s.default, &s.kind));
+    Field {
+        name: s.name.to_owned(),
+        full_name: s.full_name.to_owned(),
+        nested_name: String::new(),
+        number: s.fdp.number(),
+        path: s.path.to_vec(),
+        extendee: None,
+        message_name: String::new(),
+        kind,
+        declared_type: declared,
+        type_name: s.fdp.type_name().trim_start_matches('.').to_owned(),
+        oneof: None,
+        json_name: String::new(),
+        json_name_explicit: s.fdp.json_name.is_some(),
+        cardinality,
+        in_map_entry: false,
+        jstype: opts.jstype().as_str_name().to_owned(),
+        cpp_string,
+        has_ctype,
+        cpp_string_span: own.cpp,
+        java_utf8_verify,
+        java_utf8_span: own.java,
+        utf8_verify: res.utf8_verify,
+        utf8_span: own.utf8,
+        default,
+        can_have_default,
+    }
+}
+
+fn default_value(v: &Value, kind: &prost_reflect::Kind) -> DefaultValue {
+    match v {
+        Value::Bool(b) => DefaultValue::Bool(*b),
+        Value::I32(i) => DefaultValue::I64(*i as i64),
+        Value::I64(i) => DefaultValue::I64(*i),
+        Value::U32(u) => DefaultValue::U64(*u as u64),
+        Value::U64(u) => DefaultValue::U64(*u),
+        Value::F32(f) => DefaultValue::F32(*f),
+        Value::F64(f) => DefaultValue::F64(*f),
+        Value::String(s) => DefaultValue::Text(s.as_bytes().to_vec(), false),
+        Value::Bytes(b) => DefaultValue::Text(b.to_vec(), true),
+        Value::EnumNumber(n) => {
+            let printable = match kind {
+                prost_reflect::Kind::Enum(e) => match e.get_value(*n) {
+                    Some(v) => format!("{}.{}", e.name(), v.name()),
+                    None => format!("{}.{}(?)", e.name(), n),
+                },
+                _ => n.to_string(),
+            };
+            DefaultValue::Enum(*n, printable)
+        }
+        _ => DefaultValue::I64(0),
+    }
+}

@@ -1,0 +1,39 @@
+//! GitHub Actions workflow commands: one `::error` annotation per finding.
+
+use crate::model::Span;
+use crate::pipeline::BreakingReport;
+
+/// Escapes a message for a workflow command.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (also `:` and `,`).
+fn prop(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(report: &BreakingReport) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        match &f.path {
+            Some(path) => {
+                let s = f.span.unwrap_or(Span::UNKNOWN);
+                out.push_str(&format!(
+                    "::error file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+                    prop(path),
+                    s.start_line,
+                    s.start_column,
+                    s.end_line,
+                    s.end_column,
+                    f.rule,
+                    data(&f.message)
+                ));
+            }
+            None => out.push_str(&format!("::error title={}::{}\n", f.rule, data(&f.message))),
+        }
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! One JSON document: `{"findings": [...], "summary": {...}}`, positions 1-based, `path` null
+//! for findings without a file.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::model::Span;
+use crate::pipeline::BreakingReport;
+
+pub fn render(report: &BreakingReport) -> String {
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let s = f.span.unwrap_or(Span::UNKNOWN);
+            let located = f.path.is_some();
+            json!({
+                "rule": f.rule.as_str(),
+                "categories": super::categories(f, report.version).iter().map(|c| c.id()).collect::<Vec<_>>(),
+                "message": f.message,
+                "path": f.path,
+                "start_line": located.then_some(s.start_line),
+                "start_column": located.then_some(s.start_column),
+                "end_line": located.then_some(s.end_line),
+                "end_column": located.then_some(s.end_column),
+                "element": f.element,
+            })
+        })
+        .collect();
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &report.findings {
+        *by_rule.entry(f.rule.as_str()).or_default() += 1;
+    }
+    let unused: Vec<Value> = report
+        .unused_allowances
+        .iter()
+        .map(|a| json!({"rule": a.rule_id, "element": a.element, "reason": a.reason, "place": a.place}))
+        .collect();
+    let doc = json!({
+        "findings": findings,
+        "summary": {
+            "findings": report.findings.len(),
+            "by_rule": by_rule,
+            "files": report.files,
+            "against_files": report.against_files,
+            "config_version": report.version.as_str(),
+            "allowed": report.allowed,
+            "unused_allowances": unused,
+        }
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON of plain values");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,31 @@
+//! Printers: one file per output format, all fed by the same findings. The engine never
+//! formats; printers never decide anything.
+
+mod github;
+mod json;
+pub mod rules;
+mod text;
+
+use crate::breaking::rules::Category;
+use crate::breaking::{Finding, Version};
+use crate::pipeline::BreakingReport;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+}
+
+/// Categories of a finding's rule in the configuration version in force.
+pub fn categories(f: &Finding, version: Version) -> Vec<Category> {
+    f.rule.rule().status(version).categories()
+}
+
+pub fn render(report: &BreakingReport, format: Format) -> String {
+    match format {
+        Format::Text => text::render(report),
+        Format::Json => json::render(report),
+        Format::Github => github::render(report),
+    }
+}
