@@ -14,17 +14,16 @@ import os
 import subprocess
 import sys
 
-# Deliberate differences, each documented in docs/PARITY.md.
-# Message wording that the reference tool garbles (Go format-string slips); compared fixed.
-WORDING_FIXES = [
-    ('"q moved from oneof', '" moved from oneof'),
-]
-# Cases where protosync reports more than the reference tool on purpose.
-EXPECTED_EXTRA = {
-    "package_no_delete_last_type_quirk": "buf skips PACKAGE_*_NO_DELETE when a package keeps no element of that kind",
-}
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def exceptions():
+    import tomllib
+    with open(os.path.join(ROOT, "fixtures", "breaking", "parity-exceptions.toml"), "rb") as f:
+        doc = tomllib.load(f)
+    wording = [(w["from"], w["to"]) for w in doc.get("wording", [])]
+    cases = {c["name"]: (c["kind"], c["reason"]) for c in doc.get("case", [])}
+    return wording, cases
 
 
 def buf_findings(case_dir):
@@ -64,6 +63,7 @@ def main():
     args = ap.parse_args()
     base = os.path.join(ROOT, "fixtures", "breaking")
     cases = args.cases or sorted(d for d in os.listdir(base) if os.path.isdir(os.path.join(base, d)))
+    wording_fixes, deliberate = exceptions()
     differing = 0
     for case in cases:
         case_dir = os.path.join(base, case)
@@ -86,16 +86,18 @@ def main():
                     if p.endswith("/" + o):
                         p = o
             msg = t[6]
-            for bad, good in WORDING_FIXES:
+            for bad, good in wording_fixes:
                 msg = msg.replace(bad, good)
             return (p,) + t[1:6] + (msg,)
         expected = {norm(t) for t in expected}
         if args.positions_only:
             strip = lambda s: {t[:6] for t in s}
             expected, got = strip(expected), strip(got)
-        if case in EXPECTED_EXTRA and expected <= got:
-            print(f"== {case}: protosync reports more on purpose: {EXPECTED_EXTRA[case]}")
-            continue
+        if case in deliberate:
+            kind, reason = deliberate[case]
+            if expected != got and (kind == "differs" or expected <= got):
+                print(f"== {case}: deliberate difference ({kind}): {reason}")
+                continue
         if expected != got:
             differing += 1
             print(f"== {case}")

@@ -81,9 +81,32 @@ fn read_side(dir: &Path, layout: &Layout, includes: &[PathBuf], label: &str) -> 
     Ok(Side { tree, module_of })
 }
 
-fn compile_side(side: SourceTree, label: &str) -> Result<Schema> {
-    let compiled = compile::compile(side, label).map_err(|e| anyhow!(e))?;
-    Ok(model::build(&compiled))
+/// `PROTOSYNC_TRACE=1` prints where the time goes to stderr.
+fn trace(what: &str, since: std::time::Instant) {
+    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
+        eprintln!("trace: {what}: {:.3} s", since.elapsed().as_secs_f64());
+    }
+}
+
+/// Compiles both sides (shared files parsed once) and builds their models in parallel.
+fn compile_both(cur: SourceTree, prev: SourceTree) -> Result<(Schema, Schema)> {
+    let t = std::time::Instant::now();
+    let (cur, prev) = compile::compile_pair((cur, "input"), (prev, "against"));
+    trace("compile", t);
+    let (cur_compiled, prev_compiled) =
+        (cur.map_err(|e| anyhow!(e))?, prev.map_err(|e| anyhow!(e))?);
+    let t = std::time::Instant::now();
+    let (cur, prev) = std::thread::scope(|s| {
+        let a = s.spawn(|| model::build(&cur_compiled));
+        let b = s.spawn(|| model::build(&prev_compiled));
+        (
+            a.join().expect("model thread"),
+            b.join().expect("model thread"),
+        )
+    });
+    trace("models", t);
+    std::thread::spawn(move || drop((cur_compiled, prev_compiled)));
+    Ok((cur, prev))
 }
 
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
@@ -93,34 +116,33 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     let layout = config::load(&input_dir, opts.config.as_deref())?;
     let against_layout = config::load_layout_only(&against_dir)?;
     let rules = config::rules::resolve(&layout, &opts.overrides)?;
+    let t = std::time::Instant::now();
     let cur_side = read_side(&input_dir, &layout, &opts.includes, "input")?;
     let prev_side = read_side(&against_dir, &against_layout, &opts.includes, "against")?;
-    let (cur_tree, prev_tree) = (cur_side.tree.clone(), prev_side.tree.clone());
-    let (cur, prev) = std::thread::scope(|s| {
-        let a = s.spawn(move || compile_side(cur_tree, "input"));
-        let b = s.spawn(move || compile_side(prev_tree, "against"));
-        (
-            a.join().expect("compile thread"),
-            b.join().expect("compile thread"),
-        )
-    });
-    let (cur, prev) = (cur?, prev?);
+    trace("read both sides", t);
+    let (cur, prev) = compile_both(cur_side.tree.clone(), prev_side.tree.clone())?;
     let mut union: Vec<RuleId> = rules
         .iter()
         .flat_map(|m| m.enabled.iter().copied())
         .collect();
     union.sort();
     union.dedup();
+    let t = std::time::Instant::now();
     let findings = breaking::compare(&prev, &cur, &union);
+    trace("compare", t);
     let (findings, unused, allowed) = filter(findings, &rules, &cur_side, &prev_side, &cur, &prev);
-    Ok(BreakingReport {
+    let report = BreakingReport {
         version: layout.version,
         findings,
         unused_allowances: unused,
         allowed,
         files: cur.files.len(),
         against_files: prev.files.len(),
-    })
+    };
+    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
+    // path (a command-line run exits before it matters).
+    std::thread::spawn(move || drop((cur, prev, cur_side, prev_side)));
+    Ok(report)
 }
 
 fn filter(

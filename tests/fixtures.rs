@@ -17,7 +17,11 @@ fn cases() -> Vec<PathBuf> {
         .filter(|p| p.join("current").is_dir())
         .collect();
     cases.sort();
-    assert!(cases.len() > 60, "fixture corpus went missing: {}", cases.len());
+    assert!(
+        cases.len() > 60,
+        "fixture corpus went missing: {}",
+        cases.len()
+    );
     cases
 }
 
@@ -32,15 +36,49 @@ fn run(case: &Path) -> protosync::pipeline::BreakingReport {
 
 type Row = (Option<String>, u32, u32, u32, u32, String, String);
 
-/// Wording the reference tool garbles (Go format-string slips); see docs/PARITY.md.
-fn fix_wording(m: &str) -> String {
-    m.replace("\"q moved from oneof", "\" moved from oneof")
+/// fixtures/breaking/parity-exceptions.toml: deliberate differences, explained in docs/PARITY.md.
+#[derive(serde::Deserialize)]
+struct Exceptions {
+    #[serde(default)]
+    wording: Vec<Wording>,
+    #[serde(default)]
+    case: Vec<Deliberate>,
 }
 
-/// Cases where protosync deliberately reports more (see docs/PARITY.md).
-const EXPECTED_EXTRA: &[&str] = &["package_no_delete_last_type_quirk"];
+#[derive(serde::Deserialize)]
+struct Wording {
+    from: String,
+    to: String,
+}
 
-fn reference(case: &Path, ours: &BTreeSet<Row>) -> Option<BTreeSet<Row>> {
+#[derive(serde::Deserialize)]
+struct Deliberate {
+    name: String,
+    kind: String,
+    reason: String,
+}
+
+fn exceptions() -> Exceptions {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/breaking/parity-exceptions.toml");
+    let ex: Exceptions = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for c in &ex.case {
+        assert!(
+            matches!(c.kind.as_str(), "extra" | "differs"),
+            "{}: kind {}",
+            c.name,
+            c.kind
+        );
+        assert!(
+            !c.reason.trim().is_empty(),
+            "{}: a deliberate difference needs a reason",
+            c.name
+        );
+    }
+    ex
+}
+
+fn reference(case: &Path, ours: &BTreeSet<Row>, wording: &[Wording]) -> Option<BTreeSet<Row>> {
     let text = std::fs::read_to_string(case.join("buf.jsonl")).ok()?;
     let our_paths: Vec<String> = ours.iter().filter_map(|r| r.0.clone()).collect();
     let mut out = BTreeSet::new();
@@ -63,7 +101,11 @@ fn reference(case: &Path, ours: &BTreeSet<Row>) -> Option<BTreeSet<Row>> {
             n("end_line"),
             n("end_column"),
             v["type"].as_str().unwrap().to_owned(),
-            fix_wording(v["message"].as_str().unwrap()),
+            wording
+                .iter()
+                .fold(v["message"].as_str().unwrap().to_owned(), |m, w| {
+                    m.replace(&w.from, &w.to)
+                }),
         ));
     }
     Some(out)
@@ -71,7 +113,9 @@ fn reference(case: &Path, ours: &BTreeSet<Row>) -> Option<BTreeSet<Row>> {
 
 #[test]
 fn every_case_matches_its_snapshot_and_the_reference_tool() {
+    let ex = exceptions();
     let mut mismatches = Vec::new();
+    let mut deliberate_seen = 0;
     for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let report = run(&case);
@@ -88,14 +132,25 @@ fn every_case_matches_its_snapshot_and_the_reference_tool() {
             .iter()
             .map(|f| {
                 let s = f.span.unwrap_or(protosync::model::Span::UNKNOWN);
-                (f.path.clone(), s.start_line, s.start_column, s.end_line, s.end_column, f.rule.to_string(), f.message.clone())
+                (
+                    f.path.clone(),
+                    s.start_line,
+                    s.start_column,
+                    s.end_line,
+                    s.end_column,
+                    f.rule.to_string(),
+                    f.message.clone(),
+                )
             })
             .collect();
-        if let Some(expected) = reference(&case, &ours) {
-            let ok = if EXPECTED_EXTRA.contains(&name.as_str()) {
-                expected.is_subset(&ours) && expected != ours
-            } else {
-                expected == ours
+        if let Some(expected) = reference(&case, &ours, &ex.wording) {
+            let ok = match ex.case.iter().find(|c| c.name == name) {
+                // A deliberate difference must still be a difference, of the declared kind.
+                Some(d) => {
+                    deliberate_seen += 1;
+                    expected != ours && (d.kind == "differs" || expected.is_subset(&ours))
+                }
+                None => expected == ours,
             };
             if !ok {
                 mismatches.push(format!(
@@ -106,5 +161,14 @@ fn every_case_matches_its_snapshot_and_the_reference_tool() {
             }
         }
     }
-    assert!(mismatches.is_empty(), "differences from the reference tool:\n{}", mismatches.join("\n"));
+    assert_eq!(
+        deliberate_seen,
+        ex.case.len(),
+        "parity-exceptions.toml names a case that does not exist"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "differences from the reference tool:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -262,7 +262,7 @@ pub(super) fn pair(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File,
 
     if c.on(R::FIELD_SAME_DEFAULT) {
         if let (Some(pd), Some(d)) = (&p.default, &f.default) {
-            if !(is_zero(pd) && is_zero(d)) && !defaults_equal(pd, d) {
+            if !(defaults_equal(pd, d) || (is_zero(pd) && is_zero(d))) {
                 c.report(
                     R::FIELD_SAME_DEFAULT,
                     At::file(cfi).or_default_of(&f.path).or_elem(&f.path),
@@ -423,16 +423,14 @@ fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &
             );
         } else if p.type_name != f.type_name {
             match f.kind {
-                Kind::Enum => {
-                    if !enum_compatible(c, p, f) {
-                        c.report(
-                            R::FIELD_WIRE_JSON_COMPATIBLE_TYPE,
-                            type_name_at(),
-                            prev_path,
-                            el,
-                            changed_type_name(),
-                        );
-                    }
+                Kind::Enum if !enum_compatible(c, p, f) => {
+                    c.report(
+                        R::FIELD_WIRE_JSON_COMPATIBLE_TYPE,
+                        type_name_at(),
+                        prev_path,
+                        el,
+                        changed_type_name(),
+                    );
                 }
                 Kind::Group | Kind::Message => {
                     c.report(

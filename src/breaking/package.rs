@@ -7,6 +7,9 @@ use super::file::deleted_at;
 use super::{q, At, Checker, RuleId as R};
 use crate::model::Schema;
 
+/// Nested name -> (file path, full name).
+type ByName<'s> = HashMap<&'s str, (&'s str, &'s str)>;
+
 #[derive(Default)]
 struct Pkg<'s> {
     files: Vec<&'s str>,
@@ -67,12 +70,7 @@ pub(super) fn check(c: &mut Checker) {
             );
             continue;
         };
-        let kinds: [(
-            R,
-            &str,
-            &HashMap<&str, (&str, &str)>,
-            &HashMap<&str, (&str, &str)>,
-        ); 3] = [
+        let kinds: [(R, &str, &ByName, &ByName); 3] = [
             (
                 R::PACKAGE_MESSAGE_NO_DELETE,
                 "message",

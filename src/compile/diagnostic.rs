@@ -82,6 +82,23 @@ pub fn source_line(source: &str, line: usize) -> Option<String> {
 
 impl CompileError {
     pub fn from_protox(side: &str, err: &protox::Error, tree: &SourceTree) -> CompileError {
+        if let Some(loc) = super::editions::error_location(err) {
+            // Errors of the editions front-end carry their own location.
+            let source = tree.files.get(&loc.file);
+            let (line, column) = match source {
+                Some(src) => line_col(src, loc.span.start),
+                None => (loc.line, loc.column),
+            };
+            return CompileError {
+                side: side.to_owned(),
+                file: Some(loc.file.clone()),
+                line: Some(line),
+                column: Some(column),
+                message: err.to_string(),
+                source_line: source.and_then(|s| source_line(s, line)),
+                help: loc.help.clone(),
+            };
+        }
         let file = err.file().map(str::to_owned);
         let mut out = CompileError {
             side: side.to_owned(),

@@ -80,49 +80,55 @@ fn parse_one(
     Ok((file, None))
 }
 
-/// Parses every target file, on all cores. Source info is dropped: spans are recomputed
-/// lazily, only for files where a finding lands (see `model::spans`).
-fn parse_tree(tree: &SourceTree) -> Result<Parsed, protox::Error> {
-    let entries: Vec<(&String, &Arc<str>)> = tree.files.iter().collect();
+type ParseResult = Result<(FileDescriptorProto, Option<EditionFile>), protox::Error>;
+
+/// Parses files on all cores. Source info is dropped: spans are recomputed lazily, only for
+/// files where a finding lands (see `model::spans`).
+fn parse_all(entries: &[(&str, &str)]) -> Vec<ParseResult> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(entries.len().max(1));
     let chunk = entries.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<
-        Result<Vec<(String, FileDescriptorProto, Option<EditionFile>)>, protox::Error>,
-    > = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = entries
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|(name, source)| {
-                            parse_one(name, source, false)
-                                .map(|(fdp, ed)| ((*name).clone(), fdp, ed))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
+                        .map(|(name, source)| parse_one(name, source, false))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("parser thread panicked"))
+            .flat_map(|h| h.join().expect("parser thread panicked"))
             .collect()
-    });
+    })
+}
+
+fn collect_parsed<'a>(
+    results: impl Iterator<Item = (&'a str, ParseResult)>,
+) -> Result<Parsed, protox::Error> {
     let mut parsed = Parsed {
-        files: HashMap::with_capacity(entries.len()),
+        files: HashMap::new(),
         editions: HashMap::new(),
     };
-    for result in results {
-        for (name, fdp, ed) in result? {
-            if let Some(ed) = ed {
-                parsed.editions.insert(name.clone(), ed);
-            }
-            parsed.files.insert(name, fdp);
+    for (name, result) in results {
+        let (fdp, ed) = result?;
+        if let Some(ed) = ed {
+            parsed.editions.insert(name.to_owned(), ed);
         }
+        parsed.files.insert(name.to_owned(), fdp);
     }
     Ok(parsed)
+}
+
+fn parse_tree(tree: &SourceTree) -> Result<Parsed, protox::Error> {
+    let entries: Vec<(&str, &str)> = tree.files.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
+    let results = parse_all(&entries);
+    collect_parsed(entries.iter().map(|e| e.0).zip(results))
 }
 
 /// Resolves imports: bundled well-known types first (so trees that vendor a newer
@@ -199,21 +205,98 @@ fn link(tree: &Arc<SourceTree>, parsed: Option<Parsed>) -> Result<Compiled, prot
     })
 }
 
+fn trace(side: &str, what: &str, since: std::time::Instant) {
+    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
+        eprintln!(
+            "trace: {side}: {what}: {:.3} s",
+            since.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Links a parsed tree; on failure compiles again keeping sources, so the error carries its
+/// file, line and column.
+fn finish(
+    tree: Arc<SourceTree>,
+    parsed: Result<Parsed, protox::Error>,
+    side: &str,
+) -> Result<Compiled, Box<CompileError>> {
+    let t = std::time::Instant::now();
+    let fast = parsed.and_then(|parsed| link(&tree, Some(parsed)));
+    trace(side, "link", t);
+    fast.map_err(|_| {
+        let err = match link(&tree, None) {
+            Ok(_) => fast_error_again(&tree),
+            Err(err) => err,
+        };
+        Box::new(CompileError::from_protox(side, &err, &tree))
+    })
+}
+
 /// Compiles every file of the tree. `side` names the tree in errors ("input", "against").
-pub fn compile(tree: SourceTree, side: &str) -> Result<Compiled, CompileError> {
-    let tree = Arc::new(tree);
-    let fast = parse_tree(&tree).and_then(|parsed| link(&tree, Some(parsed)));
-    match fast {
-        Ok(compiled) => Ok(compiled),
-        Err(_) => {
-            // Slow path: compile again keeping sources so the error carries its location.
-            let err = match link(&tree, None) {
-                Ok(_) => fast_error_again(&tree),
-                Err(err) => err,
-            };
-            Err(CompileError::from_protox(side, &err, &tree))
+pub fn compile(tree: SourceTree, side: &str) -> Result<Compiled, Box<CompileError>> {
+    let t = std::time::Instant::now();
+    let parsed = parse_tree(&tree);
+    trace(side, "parse", t);
+    finish(Arc::new(tree), parsed, side)
+}
+
+/// Compiles two versions of a tree: files with the same path and content are parsed once,
+/// then both sides are linked on their own threads.
+pub fn compile_pair(
+    (a, a_side): (SourceTree, &str),
+    (b, b_side): (SourceTree, &str),
+) -> (
+    Result<Compiled, Box<CompileError>>,
+    Result<Compiled, Box<CompileError>>,
+) {
+    let t = std::time::Instant::now();
+    let mut entries: Vec<(&str, &str)> = a.files.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
+    let a_count = entries.len();
+    for (name, text) in &b.files {
+        if a.files.get(name).map(|t| **t != **text).unwrap_or(true) {
+            entries.push((name.as_str(), &**text));
         }
     }
+    let mut results: Vec<Option<ParseResult>> = parse_all(&entries).into_iter().map(Some).collect();
+    trace("both", "parse", t);
+    let t = std::time::Instant::now();
+    // b's own parses, then clones of the parses it shares with a.
+    let b_own: HashMap<&str, ParseResult> = entries[a_count..]
+        .iter()
+        .map(|e| e.0)
+        .zip(results.drain(a_count..).map(Option::unwrap))
+        .collect();
+    let a_results: Vec<(&str, ParseResult)> = entries[..a_count]
+        .iter()
+        .map(|e| e.0)
+        .zip(results.into_iter().map(Option::unwrap))
+        .collect();
+    let b_parsed = {
+        let a_by_name: HashMap<&str, &ParseResult> =
+            a_results.iter().map(|(n, r)| (*n, r)).collect();
+        let mut b_own = b_own;
+        collect_parsed(b.files.keys().map(|name| {
+            let r = b_own
+                .remove(name.as_str())
+                .unwrap_or_else(|| match a_by_name[name.as_str()] {
+                    Ok((fdp, ed)) => Ok((fdp.clone(), ed.clone())),
+                    Err(_) => Err(protox::Error::new("shared file failed to parse")),
+                });
+            (name.as_str(), r)
+        }))
+    };
+    let a_parsed = collect_parsed(a_results.into_iter());
+    trace("both", "share", t);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    std::thread::scope(|s| {
+        let ha = s.spawn(|| finish(a.clone(), a_parsed, a_side));
+        let hb = s.spawn(|| finish(b.clone(), b_parsed, b_side));
+        (
+            ha.join().expect("link thread"),
+            hb.join().expect("link thread"),
+        )
+    })
 }
 
 /// Only reached if the slow path unexpectedly succeeds; reproduce the fast-path error.

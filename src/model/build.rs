@@ -247,7 +247,7 @@ fn file_options(fdp: &prost_reflect::prost_types::FileDescriptorProto) -> FileOp
 fn add_message(file: &mut File, ctx: &FileCtx, m: &MessageDescriptor, parent: Res) {
     let (res, own) = parent.apply(ctx.settings(m.path()));
     let dp = m.descriptor_proto();
-    let opts = dp.options.clone().unwrap_or_default();
+    let opts = dp.options.as_ref();
     let fields = m.fields().map(|f| build_field(ctx, &f, res)).collect();
     let message = Message {
         full_name: m.full_name().to_owned(),
@@ -274,8 +274,8 @@ fn add_message(file: &mut File, ctx: &FileCtx, m: &MessageDescriptor, parent: Re
             .map(|r| (r.start() as i64, r.end() as i64 - 1))
             .collect(),
         is_map_entry: m.is_map_entry(),
-        message_set_wire_format: opts.message_set_wire_format(),
-        no_standard_descriptor_accessor: opts.no_standard_descriptor_accessor(),
+        message_set_wire_format: opts.is_some_and(|o| o.message_set_wire_format()),
+        no_standard_descriptor_accessor: opts.is_some_and(|o| o.no_standard_descriptor_accessor()),
         json_allow: res.json_allow,
         json_format_span: own.json_format,
     };
@@ -329,7 +329,12 @@ struct FieldShape<'a> {
     kind: prost_reflect::Kind,
     is_list: bool,
     is_map: bool,
-    default: Value,
+    /// Only for fields that can carry a default (not repeated, map or message).
+    default: Option<Value>,
+}
+
+fn can_have_default(kind: &prost_reflect::Kind, is_list: bool, is_map: bool) -> bool {
+    !is_list && !is_map && !matches!(kind, prost_reflect::Kind::Message(_))
 }
 
 fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
@@ -347,7 +352,7 @@ fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
         kind: f.kind(),
         is_list: f.is_list(),
         is_map: f.is_map(),
-        default: f.default_value(),
+        default: can_have_default(&f.kind(), f.is_list(), f.is_map()).then(|| f.default_value()),
     };
     let mut field = common_field(
         ctx,
@@ -363,7 +368,7 @@ fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
         if let Some(owner) = parent_msg.parent_message() {
             if let Some(map_field) = owner
                 .fields()
-                .find(|mf| mf.kind().as_message() == Some(&parent_msg))
+                .find(|mf| mf.kind().as_message() == Some(parent_msg))
             {
                 field.path = map_field.path().to_vec();
             }
@@ -382,7 +387,7 @@ fn build_extension(ctx: &FileCtx, x: &ExtensionDescriptor, parent: Res) -> Field
         kind: x.kind(),
         is_list: x.is_list(),
         is_map: x.is_map(),
-        default: x.default_value(),
+        default: can_have_default(&x.kind(), x.is_list(), x.is_map()).then(|| x.default_value()),
     };
     let mut field = common_field(ctx, &shape, parent, true);
     field.extendee = Some(x.containing_message().full_name().to_owned());
@@ -420,8 +425,8 @@ fn common_field(ctx: &FileCtx, s: &FieldShape, parent: Res, structural_presence:
     } else {
         Cardinality::OptionalImplicit
     };
-    let opts = s.fdp.options.clone().unwrap_or_default();
-    let (cpp_string, has_ctype) = match opts.ctype {
+    let opts = s.fdp.options.as_ref();
+    let (cpp_string, has_ctype) = match opts.and_then(|o| o.ctype) {
         Some(1) => (CppString::Cord, true),
         Some(2) => (CppString::StringPiece, true),
         Some(_) => (CppString::String, true),
@@ -432,9 +437,8 @@ fn common_field(ctx: &FileCtx, s: &FieldShape, parent: Res, structural_presence:
     } else {
         res.java_verify || res.utf8_verify
     };
-    let can_have_default =
-        !s.is_list && !s.is_map && !matches!(s.kind, prost_reflect::Kind::Message(_));
-    let default = can_have_default.then(|| default_value(&s.default, &s.kind));
+    let can_have_default = s.default.is_some();
+    let default = s.default.as_ref().map(|d| default_value(d, &s.kind));
     Field {
         name: s.name.to_owned(),
         full_name: s.full_name.to_owned(),
@@ -451,7 +455,11 @@ fn common_field(ctx: &FileCtx, s: &FieldShape, parent: Res, structural_presence:
         json_name_explicit: s.fdp.json_name.is_some(),
         cardinality,
         in_map_entry: false,
-        jstype: opts.jstype().as_str_name().to_owned(),
+        jstype: opts
+            .map(|o| o.jstype())
+            .unwrap_or_default()
+            .as_str_name()
+            .to_owned(),
         cpp_string,
         has_ctype,
         cpp_string_span: own.cpp,

@@ -14,7 +14,7 @@ fn cell(status: Status) -> String {
             .map(|c| c.id())
             .collect::<Vec<_>>()
             .join(", "),
-        Status::Deprecated(repl) if repl.is_empty() => "deprecated (no-op)".to_owned(),
+        Status::Deprecated(&[]) => "deprecated (no-op)".to_owned(),
         Status::Deprecated(repl) => format!(
             "deprecated → {}",
             repl.iter()

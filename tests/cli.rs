@@ -1,0 +1,382 @@
+//! The real binary on real directories: exit codes, formats, configuration precedence,
+//! compile errors on either side, and bad configuration.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn protosync() -> Command {
+    Command::cargo_bin("protosync").unwrap()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+const BEFORE: &str = "syntax = \"proto3\";\npackage acme.v1;\n\nmessage Invoice {\n  string id = 1;\n  int64 total = 2;\n}\n";
+const AFTER: &str = "syntax = \"proto3\";\npackage acme.v1;\n\nmessage Invoice {\n  string id = 1;\n  string total = 2;\n}\n";
+
+/// previous/ and current/ with one type change (`total` int64 -> string).
+fn pair() -> TempDir {
+    let t = TempDir::new().unwrap();
+    write(t.path(), "previous/acme/v1/invoice.proto", BEFORE);
+    write(t.path(), "current/acme/v1/invoice.proto", AFTER);
+    t
+}
+
+fn breaking(t: &TempDir) -> Command {
+    let mut c = protosync();
+    c.current_dir(t.path())
+        .args(["breaking", "current", "--against", "previous"]);
+    c
+}
+
+#[test]
+fn identical_inputs_exit_zero_and_print_nothing() {
+    let t = pair();
+    let out = protosync()
+        .current_dir(t.path())
+        .args(["breaking", "previous", "--against", "previous"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn findings_exit_one_in_text_format() {
+    let out = breaking(&pair()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "acme/v1/invoice.proto:6:3: FIELD_SAME_TYPE Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n"
+    );
+}
+
+#[test]
+fn json_format_is_one_document() {
+    let out = breaking(&pair())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["rule"], "FIELD_SAME_TYPE");
+    assert_eq!(f["path"], "acme/v1/invoice.proto");
+    assert_eq!(
+        (f["start_line"].as_u64(), f["start_column"].as_u64()),
+        (Some(6), Some(3))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(6), Some(9))
+    );
+    assert_eq!(
+        f["categories"],
+        serde_json::json!(["FILE", "PACKAGE", "CSR"])
+    );
+    assert_eq!(doc["summary"]["findings"], 1);
+    assert_eq!(doc["summary"]["by_rule"]["FIELD_SAME_TYPE"], 1);
+}
+
+#[test]
+fn github_format_annotates_with_title() {
+    let out = breaking(&pair())
+        .args(["--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "::error file=acme/v1/invoice.proto,line=6,col=3,endLine=6,endColumn=9,title=FIELD_SAME_TYPE::Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n"
+    );
+}
+
+#[test]
+fn deleted_file_has_no_path_in_json_and_input_in_text() {
+    let t = pair();
+    write(
+        t.path(),
+        "previous/acme/v1/old.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\n",
+    );
+    let out = breaking(&t).args(["--format", "json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &doc["findings"][0];
+    assert_eq!(first["rule"], "FILE_NO_DELETE");
+    assert!(first["path"].is_null());
+    assert!(first["start_line"].is_null());
+    let text = breaking(&t).output().unwrap();
+    assert!(String::from_utf8(text.stdout).unwrap().starts_with(
+        "<input>:1:1: FILE_NO_DELETE Previously present file \"acme/v1/old.proto\" was deleted.\n"
+    ));
+}
+
+#[test]
+fn protosync_toml_beats_buf_yaml_and_config_flag_beats_both() {
+    let t = pair();
+    // buf.yaml would select WIRE (int64 -> string is still a wire break).
+    write(
+        t.path(),
+        "current/buf.yaml",
+        "version: v1\nbreaking:\n  use: [WIRE]\n",
+    );
+    // protosync.toml selects only a rule that does not fire.
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[breaking]\nuse = [\"FIELD_NO_DELETE\"]\n",
+    );
+    assert_eq!(breaking(&t).output().unwrap().status.code(), Some(0));
+    // --config with the buf.yaml: WIRE's FIELD_WIRE_COMPATIBLE_TYPE fires.
+    let out = breaking(&t)
+        .args(["--config", "current/buf.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("FIELD_WIRE_COMPATIBLE_TYPE"));
+    // Without protosync.toml, buf.yaml applies.
+    std::fs::remove_file(t.path().join("current/protosync.toml")).unwrap();
+    let out = breaking(&t).output().unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("FIELD_WIRE_COMPATIBLE_TYPE"));
+}
+
+#[test]
+fn use_and_except_flags() {
+    let t = pair();
+    let out = breaking(&t)
+        .args(["--except", "FIELD_SAME_TYPE"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = breaking(&t).args(["--use", "WIRE_JSON"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("FIELD_WIRE_JSON_COMPATIBLE_TYPE"), "{text}");
+    assert!(!text.contains(" FIELD_SAME_TYPE "), "{text}");
+}
+
+#[test]
+fn unknown_rule_in_config_names_the_place_and_exits_two() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[breaking]\nuse = [\"FILE\", \"FIELD_NO_DELET\"]\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("protosync.toml:2:16 (breaking.use)"), "{err}");
+    assert!(err.contains("did you mean FIELD_NO_DELETE?"), "{err}");
+}
+
+#[test]
+fn unknown_key_in_config_is_an_error() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[breaking]\nusee = [\"FILE\"]\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("usee") && err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn unknown_rule_in_buf_yaml_names_the_line() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/buf.yaml",
+        "version: v2\nbreaking:\n  use:\n    - FILE\n    - FIELD_SAME_CTYPE\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("buf.yaml:5"), "{err}");
+    assert!(
+        err.contains("does not exist in configuration version v2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn allowance_drops_its_finding_and_unused_ones_are_reported() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[[breaking.allow]]\nrule = \"FIELD_SAME_TYPE\"\nelement = \"acme.v1.Invoice.total\"\nreason = \"no client reads total yet\"\n\n[[breaking.allow]]\nrule = \"FIELD_NO_DELETE\"\nelement = \"acme.v1.Invoice.gone\"\nreason = \"removed with ADR-3\"\n",
+    );
+    let out = breaking(&t).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["allowed"], 1);
+    assert_eq!(
+        doc["summary"]["unused_allowances"][0]["element"],
+        "acme.v1.Invoice.gone"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("matched no finding"), "{err}");
+}
+
+#[test]
+fn allowance_without_reason_is_rejected() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[[breaking.allow]]\nrule = \"FIELD_SAME_TYPE\"\nelement = \"acme.v1.Invoice.total\"\nreason = \"\"\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("protosync.toml:4:10: breaking.allow: reason must not be empty"));
+}
+
+#[test]
+fn compile_error_names_side_file_line_column_and_source() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/acme/v1/invoice.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\nmessage Invoice {\n  strin id = 1;\n}\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("input does not compile: acme/v1/invoice.proto:4:3:"),
+        "{err}"
+    );
+    assert!(err.contains("4 |   strin id = 1;"), "{err}");
+
+    let t = pair();
+    write(
+        t.path(),
+        "previous/acme/v1/invoice.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\nmessage Invoice {\n  string id = 1\n}\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("against does not compile: acme/v1/invoice.proto:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_import_is_located() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/acme/v1/invoice.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\nimport \"acme/v1/missing.proto\";\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("acme/v1/invoice.proto:3:"), "{err}");
+    assert!(err.contains("missing.proto"), "{err}");
+}
+
+#[test]
+fn include_dirs_resolve_imports() {
+    let t = pair();
+    write(
+        t.path(),
+        "shared/acme/common/money.proto",
+        "syntax = \"proto3\";\npackage acme.common;\nmessage Money { int64 units = 1; }\n",
+    );
+    let uses = "syntax = \"proto3\";\npackage acme.v1;\nimport \"acme/common/money.proto\";\nmessage Invoice {\n  string id = 1;\n  acme.common.Money total = 2;\n}\n";
+    write(t.path(), "current/acme/v1/invoice.proto", uses);
+    write(t.path(), "previous/acme/v1/invoice.proto", uses);
+    let out = breaking(&t).args(["--include", "shared"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without the include the import is missing.
+    assert_eq!(breaking(&t).output().unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn missing_input_dir_exits_two() {
+    let t = pair();
+    let out = protosync()
+        .current_dir(t.path())
+        .args(["breaking", "nope", "--against", "previous"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("input \"nope\": no such directory"));
+    let out = breaking(&pair())
+        .args(["--format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn empty_input_dir_is_an_error() {
+    let t = pair();
+    std::fs::create_dir_all(t.path().join("empty")).unwrap();
+    let out = protosync()
+        .current_dir(t.path())
+        .args(["breaking", "empty", "--against", "previous"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("no .proto files"));
+}
+
+#[test]
+fn rules_lists_every_rule_of_the_version() {
+    let out = protosync()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["rules"].as_array().unwrap().len(), 65);
+    let out = protosync()
+        .args(["rules", "--format", "json", "--config-version", "v1beta1"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["rules"].as_array().unwrap().len(), 64);
+    let text = String::from_utf8(protosync().arg("rules").output().unwrap().stdout).unwrap();
+    assert!(text.contains("* FIELD_NO_DELETE"));
+}
+
+#[test]
+fn docs_rules_md_is_generated_from_the_registry() {
+    let want = protosync::report::rules::markdown();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/rules.md is stale: run `cargo run -- rules --format markdown > docs/rules.md`"
+    );
+}
