@@ -172,3 +172,24 @@ fn every_case_matches_its_snapshot_and_the_reference_tool() {
         mismatches.join("\n")
     );
 }
+
+/// Every rule that can report fires in at least one case (near misses, `*_ok`, are pinned by
+/// their snapshots and the reference output).
+#[test]
+fn the_corpus_exercises_every_rule() {
+    use protosync::breaking::rules::{Status, Version, RULES};
+    let mut fired = BTreeSet::new();
+    for case in cases() {
+        for f in run(&case).findings {
+            fired.insert(f.rule);
+        }
+    }
+    for rule in RULES {
+        let reports = Version::ALL
+            .iter()
+            .any(|v| matches!(rule.status(*v), Status::Active(_)));
+        if reports {
+            assert!(fired.contains(&rule.id), "no fixture case makes {} fire", rule.id);
+        }
+    }
+}
