@@ -380,3 +380,69 @@ fn docs_rules_md_is_generated_from_the_registry() {
         "docs/rules.md is stale: run `cargo run -- rules --format markdown > docs/rules.md`"
     );
 }
+
+fn fixture(case: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/breaking")
+        .join(case)
+}
+
+#[test]
+fn buf_yaml_layouts_give_module_relative_paths() {
+    for (case, expect) in [
+        ("config_v1beta1_roots", "acme/billing/v1/invoice.proto:"),
+        ("config_v2_module_path", "acme/"),
+        ("config_v1_wire_file_same_package", "acme/"),
+    ] {
+        let out = protosync()
+            .current_dir(fixture(case))
+            .args(["breaking", "current", "--against", "previous"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{case}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.lines()
+                .all(|l| l.starts_with(expect) && !l.starts_with("proto/")),
+            "{case}: {text}"
+        );
+    }
+}
+
+#[test]
+fn editions_errors_are_located_in_the_original_file() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/acme/v1/invoice.proto",
+        "edition = \"2024\";\npackage acme.v1;\nmessage Invoice {\n  string id = 1;\n}\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("input does not compile: acme/v1/invoice.proto:1:11:"),
+        "{err}"
+    );
+    assert!(err.contains("only edition \"2023\" is supported"), "{err}");
+}
+
+#[test]
+fn editions_feature_change_is_found() {
+    let t = TempDir::new().unwrap();
+    let file = |presence: &str| {
+        format!("edition = \"2023\";\npackage acme.v1;\nmessage Invoice {{\n  string id = 1{presence};\n}}\n")
+    };
+    write(t.path(), "previous/acme/v1/invoice.proto", &file(""));
+    write(
+        t.path(),
+        "current/acme/v1/invoice.proto",
+        &file(" [features.field_presence = IMPLICIT]"),
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "acme/v1/invoice.proto:4:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"id\" on message \"Invoice\" changed cardinality from \"optional with explicit presence\" to \"optional with implicit presence\".\n"
+    );
+}

@@ -189,7 +189,11 @@ fn the_corpus_exercises_every_rule() {
             .iter()
             .any(|v| matches!(rule.status(*v), Status::Active(_)));
         if reports {
-            assert!(fired.contains(&rule.id), "no fixture case makes {} fire", rule.id);
+            assert!(
+                fired.contains(&rule.id),
+                "no fixture case makes {} fire",
+                rule.id
+            );
         }
     }
 }
