@@ -229,7 +229,9 @@ pub(super) fn pair(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File,
     if p.extendee.is_none() && p.json_name != f.json_name {
         c.report(
             R::FIELD_SAME_JSON_NAME,
-            At::file(cfi).or_sub(&f.path, &[10]).or_elem(&f.path),
+            At::file(cfi)
+                .or_pseudo_option(&f.path, 10, "json_name")
+                .or_elem(&f.path),
             prev_path,
             el,
             format!(
@@ -265,7 +267,9 @@ pub(super) fn pair(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File,
             if !(defaults_equal(pd, d) || (is_zero(pd) && is_zero(d))) {
                 c.report(
                     R::FIELD_SAME_DEFAULT,
-                    At::file(cfi).or_default_of(&f.path).or_elem(&f.path),
+                    At::file(cfi)
+                        .or_pseudo_option(&f.path, 7, "default")
+                        .or_elem(&f.path),
                     prev_path,
                     el,
                     format!(

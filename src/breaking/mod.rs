@@ -43,7 +43,7 @@ pub(crate) enum Target {
         name: &'static str,
     },
     Raw(RawSpan),
-    Default(Vec<i32>),
+    PseudoOption(Vec<i32>, i32, &'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -113,8 +113,10 @@ impl At {
         });
         self
     }
-    pub fn or_default_of(mut self, field: &[i32]) -> At {
-        self.targets.push(Target::Default(field.to_vec()));
+    /// A field's `default = …` (7) or `json_name = …` (10), keyword included.
+    pub fn or_pseudo_option(mut self, field: &[i32], sub: i32, keyword: &'static str) -> At {
+        self.targets
+            .push(Target::PseudoOption(field.to_vec(), sub, keyword));
         self
     }
     pub fn or_raw(mut self, raw: Option<RawSpan>) -> At {
@@ -168,7 +170,9 @@ impl<'a> Checker<'a> {
                             name,
                         } => file.spans.option_span(elem, *options_field, *number, name),
                         Target::Raw(raw) => Some(file.spans.raw(*raw)),
-                        Target::Default(path) => file.spans.default_span(path),
+                        Target::PseudoOption(path, sub, kw) => {
+                            file.spans.pseudo_option_span(path, *sub, kw)
+                        }
                     })
                     .unwrap_or(Span::UNKNOWN);
                 (Some(file.path.clone()), Some(span))

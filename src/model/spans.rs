@@ -105,17 +105,18 @@ impl SpanSource {
             .map(|raw| self.convert(index, *raw))
     }
 
-    /// The span of a field's `default = value` option: the compiler records only the value,
-    /// editors and the reference tool point at the whole `default = value`.
-    pub fn default_span(&self, field_path: &[i32]) -> Option<Span> {
+    /// The span of a field's pseudo-option `default = value` (`sub` 7, `keyword` "default") or
+    /// `json_name = "…"` (10, "json_name"): the compiler records only the value; editors and
+    /// the reference tool point at the whole `keyword = value`.
+    pub fn pseudo_option_span(&self, field_path: &[i32], sub: i32, keyword: &str) -> Option<Span> {
         let index = self.index();
         let mut p = field_path.to_vec();
-        p.push(7);
+        p.push(sub);
         let mut raw = *index.spans.get(&p)?;
         if let Some(line) = index.lines.get(raw[0] as usize) {
             let before = &line[..(raw[1].max(0) as usize).min(line.len())];
             let trimmed = before.trim_end().trim_end_matches('=').trim_end();
-            if let Some(stripped) = trimmed.strip_suffix("default") {
+            if let Some(stripped) = trimmed.strip_suffix(keyword) {
                 raw[1] = stripped.len() as i32;
             }
         }
