@@ -36,9 +36,10 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct BreakingArgs {
-    /// The current version: a directory whose .proto files are all checked.
+    /// The current version: a directory, `.git#branch=main,subdir=proto`, a repository URL,
+    /// or a descriptor image (`image.binpb`, `image.json`, `-` for stdin).
     pub input: String,
-    /// The previous version to compare against (same syntax as INPUT).
+    /// The previous version to compare against (same syntax as INPUT), e.g. `.git#branch=main`.
     #[arg(long, value_name = "INPUT")]
     pub against: String,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -55,6 +56,28 @@ pub struct BreakingArgs {
     /// Extra import directories, searched after the input itself (repeatable).
     #[arg(long, value_name = "DIR")]
     pub include: Vec<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// How remote repositories are fetched.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RemoteArgs {
+    /// Use the cache of remote repositories only; never touch the network.
+    #[arg(long)]
+    pub offline: bool,
+    /// Cache of remote repositories [default: the user cache directory]
+    #[arg(long, value_name = "DIR", env = "PROTOSYNC_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl RemoteArgs {
+    pub fn load_options(&self) -> crate::input::LoadOptions {
+        crate::input::LoadOptions {
+            offline: self.offline,
+            cache_dir: self.cache_dir.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,6 +117,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     except: args.except,
                 },
                 includes: args.include,
+                load: args.remote.load_options(),
             };
             let report = run_breaking(&opts)?;
             stdout.write_all(report::render(&report, args.format).as_bytes())?;

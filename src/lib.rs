@@ -12,3 +12,4 @@ pub mod input;
 pub mod model;
 pub mod pipeline;
 pub mod report;
+pub mod suggest;

@@ -2,15 +2,16 @@
 //! compare → filter by configuration. Returns findings; printing is the report module's job.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Result};
 
 use crate::breaking::{self, Finding, RuleId, Version};
+use crate::compile::Compiled;
 use crate::compile::{self, SourceTree};
 use crate::config::rules::{is_unstable_package, Allowance, ModuleRules, Overrides};
 use crate::config::{self, Layout};
-use crate::input::Input;
+use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
 
 #[derive(Debug, Clone, Default)]
@@ -20,6 +21,7 @@ pub struct BreakingOptions {
     pub config: Option<PathBuf>,
     pub overrides: Overrides,
     pub includes: Vec<PathBuf>,
+    pub load: LoadOptions,
 }
 
 /// What `breaking` found.
@@ -37,32 +39,37 @@ pub struct BreakingReport {
 
 /// One side, read and laid out into modules.
 struct Side {
-    tree: SourceTree,
+    /// Source files to compile, or an image that is already compiled.
+    source: Result<SourceTree, Box<Compiled>>,
     /// File path -> module index.
     module_of: HashMap<String, usize>,
 }
 
-fn read_side(dir: &Path, layout: &Layout, includes: &[PathBuf], label: &str) -> Result<Side> {
+fn read_side(
+    files: &dyn Files,
+    layout: &Layout,
+    includes: &[PathBuf],
+    label: &str,
+) -> Result<Side> {
     let mut tree = SourceTree {
         includes: includes.to_vec(),
         ..SourceTree::default()
     };
     let mut module_of = HashMap::new();
     for (mi, m) in layout.modules.iter().enumerate() {
-        let root = dir.join(&m.root);
-        if !root.is_dir() {
+        let root = m.root.to_string_lossy().replace('\\', "/");
+        if !files.is_dir(&root) {
             bail!(
-                "{label}: module directory {} (from {}) does not exist",
-                root.display(),
+                "{label}: module directory {root:?} (from {}) does not exist in {}",
                 layout
                     .source
                     .as_ref()
                     .map(|p| p.display().to_string())
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                files.describe()
             );
         }
-        let sub = compile::read_dir_tree(&root)?;
-        for (path, text) in sub.files {
+        for (path, text) in files.protos_under(&root)? {
             if m.excludes
                 .iter()
                 .any(|e| path == *e || path.starts_with(&format!("{e}/")))
@@ -76,9 +83,12 @@ fn read_side(dir: &Path, layout: &Layout, includes: &[PathBuf], label: &str) -> 
         }
     }
     if tree.files.is_empty() {
-        bail!("{label}: no .proto files under {}", dir.display());
+        bail!("{label}: no .proto files in {}", files.describe());
     }
-    Ok(Side { tree, module_of })
+    Ok(Side {
+        source: Ok(tree),
+        module_of,
+    })
 }
 
 /// `PROTOSYNC_TRACE=1` prints where the time goes to stderr.
@@ -88,13 +98,25 @@ fn trace(what: &str, since: std::time::Instant) {
     }
 }
 
-/// Compiles both sides (shared files parsed once) and builds their models in parallel.
-fn compile_both(cur: SourceTree, prev: SourceTree) -> Result<(Schema, Schema)> {
+/// Compiles both sides (files shared by two source trees are parsed once) and builds their
+/// models in parallel.
+fn compile_both(
+    cur: Result<SourceTree, Box<Compiled>>,
+    prev: Result<SourceTree, Box<Compiled>>,
+) -> Result<(Schema, Schema)> {
     let t = std::time::Instant::now();
-    let (cur, prev) = compile::compile_pair((cur, "input"), (prev, "against"));
+    let one = |side: Result<SourceTree, Box<Compiled>>, label: &str| match side {
+        Ok(tree) => compile::compile(tree, label).map_err(|e| anyhow!(e)),
+        Err(image) => Ok(*image),
+    };
+    let (cur_compiled, prev_compiled) = match (cur, prev) {
+        (Ok(a), Ok(b)) => {
+            let (a, b) = compile::compile_pair((a, "input"), (b, "against"));
+            (a.map_err(|e| anyhow!(e))?, b.map_err(|e| anyhow!(e))?)
+        }
+        (a, b) => (one(a, "input")?, one(b, "against")?),
+    };
     trace("compile", t);
-    let (cur_compiled, prev_compiled) =
-        (cur.map_err(|e| anyhow!(e))?, prev.map_err(|e| anyhow!(e))?);
     let t = std::time::Instant::now();
     let (cur, prev) = std::thread::scope(|s| {
         let a = s.spawn(|| model::build(&cur_compiled));
@@ -109,18 +131,48 @@ fn compile_both(cur: SourceTree, prev: SourceTree) -> Result<(Schema, Schema)> {
     Ok((cur, prev))
 }
 
+/// Loads one side: its files and layout, or its image.
+fn load_side(
+    spec: &str,
+    opts: &BreakingOptions,
+    label: &str,
+    rules_layout: bool,
+) -> Result<(Side, Layout)> {
+    let spec = input::spec::parse(spec).map_err(|e| anyhow!("{label}: {e}"))?;
+    match input::load(&spec, &opts.load, label)? {
+        Loaded::Files(files) => {
+            let layout = if rules_layout {
+                config::load(files.as_ref(), opts.config.as_deref())?
+            } else {
+                config::load_layout_only(files.as_ref())?
+            };
+            let side = read_side(files.as_ref(), &layout, &opts.includes, label)?;
+            Ok((side, layout))
+        }
+        Loaded::Image(compiled) => {
+            let layout = config::load_explicit_or_default(opts.config.as_deref())?;
+            Ok((
+                Side {
+                    source: Err(compiled),
+                    module_of: HashMap::new(),
+                },
+                layout,
+            ))
+        }
+    }
+}
+
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
-    let Input::Dir(input_dir) = Input::parse(&opts.input)?;
-    let Input::Dir(against_dir) =
-        Input::parse(&opts.against).map_err(|e| anyhow!("--against: {e}"))?;
-    let layout = config::load(&input_dir, opts.config.as_deref())?;
-    let against_layout = config::load_layout_only(&against_dir)?;
-    let rules = config::rules::resolve(&layout, &opts.overrides)?;
     let t = std::time::Instant::now();
-    let cur_side = read_side(&input_dir, &layout, &opts.includes, "input")?;
-    let prev_side = read_side(&against_dir, &against_layout, &opts.includes, "against")?;
+    let (mut cur_side, layout) = load_side(&opts.input, opts, "input", true)?;
+    let rules = config::rules::resolve(&layout, &opts.overrides)?;
+    let (mut prev_side, _) = load_side(&opts.against, opts, "against", false)?;
     trace("read both sides", t);
-    let (cur, prev) = compile_both(cur_side.tree.clone(), prev_side.tree.clone())?;
+    let placeholder = || Ok(SourceTree::default());
+    let (cur, prev) = compile_both(
+        std::mem::replace(&mut cur_side.source, placeholder()),
+        std::mem::replace(&mut prev_side.source, placeholder()),
+    )?;
     let mut union: Vec<RuleId> = rules
         .iter()
         .flat_map(|m| m.enabled.iter().copied())

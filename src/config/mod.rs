@@ -192,9 +192,9 @@ pub fn clean_path(p: &str) -> String {
     p.trim_end_matches('/').to_owned()
 }
 
-/// Finds the configuration for an input directory: `--config` first, then `protosync.toml`,
-/// then `buf.yaml`, then defaults (v2 rules, the directory is the module).
-pub fn load(input_dir: &Path, explicit: Option<&Path>) -> Result<Layout> {
+/// Finds the configuration for an input: `--config` first, then `protosync.toml`, then
+/// `buf.yaml`, then defaults (v2 rules, the input root is the module).
+pub fn load(files: &dyn crate::input::Files, explicit: Option<&Path>) -> Result<Layout> {
     if let Some(path) = explicit {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
@@ -208,38 +208,43 @@ pub fn load(input_dir: &Path, explicit: Option<&Path>) -> Result<Layout> {
             parse_protosync_toml(path, &text)
         };
     }
-    let toml_path = input_dir.join("protosync.toml");
-    if toml_path.is_file() {
-        let text = std::fs::read_to_string(&toml_path)?;
-        return parse_protosync_toml(&toml_path, &text);
+    if let Some(text) = files.read_text("protosync.toml")? {
+        return parse_protosync_toml(&shown(files, "protosync.toml"), &text);
     }
-    for name in ["buf.yaml", "buf.yml"] {
-        let path = input_dir.join(name);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path)?;
-            return buf::parse(&path, &text);
-        }
-    }
-    Ok(Layout::default_for(Version::V2))
+    load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))
 }
 
-/// Only the module layout of a directory (for the `--against` side: its rules do not apply).
-pub fn load_layout_only(input_dir: &Path) -> Result<Layout> {
-    for name in ["buf.yaml", "buf.yml"] {
-        let path = input_dir.join(name);
-        if path.is_file() && !input_dir.join("protosync.toml").is_file() {
-            let text = std::fs::read_to_string(&path)?;
-            return buf::parse(&path, &text);
-        }
+/// How a config file of an input is named in messages: `proto/buf.yaml`, `.git@main (…):buf.yaml`.
+fn shown(files: &dyn crate::input::Files, name: &str) -> PathBuf {
+    let base = files.describe();
+    if Path::new(&base).is_dir() {
+        Path::new(&base).join(name)
+    } else {
+        PathBuf::from(format!("{base}:{name}"))
     }
-    Ok(Layout::default_for(Version::V2))
 }
 
-/// Paths of every module root, absolute.
-pub fn module_dirs(input_dir: &Path, layout: &Layout) -> Vec<PathBuf> {
-    layout
-        .modules
-        .iter()
-        .map(|m| input_dir.join(&m.root))
-        .collect()
+fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
+    for name in ["buf.yaml", "buf.yml"] {
+        if let Some(text) = files.read_text(name)? {
+            return buf::parse(&shown(files, name), &text).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// The configuration for an input without files of its own (an image): `--config` or defaults.
+pub fn load_explicit_or_default(explicit: Option<&Path>) -> Result<Layout> {
+    match explicit {
+        Some(_) => load(&crate::input::MemFiles::empty(), explicit),
+        None => Ok(Layout::default_for(Version::V2)),
+    }
+}
+
+/// Only the module layout of an input (for the `--against` side: its rules do not apply).
+pub fn load_layout_only(files: &dyn crate::input::Files) -> Result<Layout> {
+    if files.read_text("protosync.toml")?.is_some() {
+        return Ok(Layout::default_for(Version::V2));
+    }
+    load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))
 }

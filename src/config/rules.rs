@@ -51,26 +51,9 @@ fn closest(id: &str) -> Option<&'static str> {
         .iter()
         .map(|r| r.as_str())
         .chain(Category::ALL.iter().map(|c| c.id()));
-    candidates
-        .map(|c| (strsim(&upper, c), c))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance.
-fn strsim(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::closest(&upper, candidates, 1)
+        .first()
+        .copied()
 }
 
 fn expand_written(w: &Written, version: Version) -> Result<Vec<RuleId>> {

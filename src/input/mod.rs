@@ -1,46 +1,172 @@
-//! Input specs: where one side of a comparison comes from.
+//! Inputs: where one side of a comparison comes from.
 //!
-//! Today an input is a directory (its module layout may come from a buf.yaml). The spec type
-//! is an enum so git refs, remote repositories and descriptor images slot in beside it.
+//! A spec (`spec`) names a directory, a git revision of a local repository (`git`), a remote
+//! repository fetched into a cache (`remote`), or a descriptor image (`image`). Directories
+//! and git trees become [`Files`] (read by the config/layout loader and the compiler); images
+//! are already compiled.
 
-use std::path::PathBuf;
+pub mod git;
+pub mod image;
+pub mod remote;
+pub mod spec;
 
-use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// A directory: the include root; every `.proto` below it is a target.
-    Dir(PathBuf),
+use anyhow::{anyhow, bail, Result};
+
+use crate::compile::Compiled;
+pub use spec::{Format, GitWant, Spec, SpecError};
+
+/// The files of a directory-like input: a directory on disk or a git tree read from objects.
+pub trait Files: Send + Sync {
+    /// How to name this input in messages (`proto/`, `.git@main (1a2b3c4)`).
+    fn describe(&self) -> String;
+    /// A text file at `rel` (relative to the input root), if it exists.
+    fn read_text(&self, rel: &str) -> Result<Option<String>>;
+    /// Whether `rel` is a directory of the input ("" is the root).
+    fn is_dir(&self, rel: &str) -> bool;
+    /// Every `.proto` file under `rel`, keyed by its path relative to `rel`.
+    fn protos_under(&self, rel: &str) -> Result<BTreeMap<String, Arc<str>>>;
 }
 
-impl Input {
-    /// Parses an input spec as given on the command line.
-    pub fn parse(spec: &str) -> Result<Input> {
-        if spec.is_empty() {
-            bail!("input spec is empty");
-        }
-        let (location, options) = match spec.split_once('#') {
-            Some((l, o)) => (l, Some(o)),
-            None => (spec, None),
-        };
-        if let Some(options) = options {
-            bail!(
-                "input {spec:?}: options after '#' ({options:?}) are for git and image inputs, which this version does not read yet; give a directory"
-            );
-        }
-        let path = PathBuf::from(location);
-        if !path.exists() {
-            bail!("input {spec:?}: no such directory");
-        }
-        if !path.is_dir() {
-            bail!("input {spec:?}: not a directory (file inputs such as images are not read yet)");
-        }
-        Ok(Input::Dir(path))
+/// A directory on disk.
+pub struct DiskFiles {
+    pub root: PathBuf,
+}
+
+impl Files for DiskFiles {
+    fn describe(&self) -> String {
+        self.root.display().to_string()
     }
 
-    pub fn display(&self) -> String {
-        match self {
-            Input::Dir(p) => p.display().to_string(),
+    fn read_text(&self, rel: &str) -> Result<Option<String>> {
+        let path = self.root.join(rel);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))
+    }
+
+    fn is_dir(&self, rel: &str) -> bool {
+        self.root.join(rel).is_dir()
+    }
+
+    fn protos_under(&self, rel: &str) -> Result<BTreeMap<String, Arc<str>>> {
+        Ok(crate::compile::read_dir_tree(&self.root.join(rel))?.files)
+    }
+}
+
+/// Files held in memory: a git tree read straight from objects.
+pub struct MemFiles {
+    pub label: String,
+    /// Path relative to the input root -> contents (.proto files and configuration files).
+    pub files: BTreeMap<String, Arc<str>>,
+}
+
+impl MemFiles {
+    pub fn empty() -> MemFiles {
+        MemFiles {
+            label: String::new(),
+            files: BTreeMap::new(),
         }
     }
+}
+
+impl Files for MemFiles {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    fn read_text(&self, rel: &str) -> Result<Option<String>> {
+        Ok(self.files.get(rel).map(|s| s.to_string()))
+    }
+
+    fn is_dir(&self, rel: &str) -> bool {
+        rel.is_empty() || {
+            let prefix = format!("{}/", rel.trim_end_matches('/'));
+            self.files.keys().any(|k| k.starts_with(&prefix))
+        }
+    }
+
+    fn protos_under(&self, rel: &str) -> Result<BTreeMap<String, Arc<str>>> {
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", rel.trim_end_matches('/'))
+        };
+        Ok(self
+            .files
+            .iter()
+            .filter(|(k, _)| k.ends_with(".proto"))
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|r| (r.to_owned(), v.clone())))
+            .collect())
+    }
+}
+
+/// Names of configuration files read from an input root besides .proto files.
+pub const CONFIG_FILES: &[&str] = &["protosync.toml", "buf.yaml", "buf.yml"];
+
+/// A loaded input.
+pub enum Loaded {
+    Files(Box<dyn Files>),
+    Image(Box<Compiled>),
+}
+
+/// Options for loading inputs.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Use the remote cache only; never touch the network.
+    pub offline: bool,
+    /// Where remote repositories are cached (`$PROTOSYNC_CACHE_DIR`, else the user cache dir).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Loads an input spec. `side` names it in errors ("input", "against").
+pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
+    match spec.format {
+        Format::Dir => {
+            let path = Path::new(&spec.location);
+            if !path.exists() {
+                bail!("{side} {:?}: no such directory", spec.raw);
+            }
+            if !path.is_dir() {
+                bail!(
+                    "{side} {:?}: not a directory (for an image, name it *.binpb or *.json, or add #format=binpb)",
+                    spec.raw
+                );
+            }
+            Ok(Loaded::Files(Box::new(DiskFiles {
+                root: path.to_path_buf(),
+            })))
+        }
+        Format::Git if spec.is_remote() => {
+            let fetched = remote::fetch(spec, opts)?;
+            let repo = git2::Repository::open(&fetched.path).map_err(|e| {
+                anyhow!(
+                    "{side} {:?}: cannot open the cached repository: {}",
+                    spec.raw,
+                    e.message()
+                )
+            })?;
+            let label = format!(
+                "{}@{} ({})",
+                spec.location,
+                spec.want,
+                short(&fetched.commit)
+            );
+            let files = git::read_commit(&repo, fetched.commit, spec.subdir.as_deref(), &label)?;
+            Ok(Loaded::Files(Box::new(files)))
+        }
+        Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec)?))),
+        Format::Binpb | Format::Json => Ok(Loaded::Image(Box::new(image::load(spec, side)?))),
+    }
+}
+
+/// The first 7 hex digits of an object id.
+pub fn short(oid: &git2::Oid) -> String {
+    oid.to_string()[..7].to_owned()
 }

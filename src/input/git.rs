@@ -1,0 +1,244 @@
+//! Git revisions read straight from objects with git2: no checkout, no change to the working
+//! tree or the index, no `git` binary. Works on bare repositories and on the `.git` of a
+//! working copy.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Result};
+use git2::{ObjectType, Oid, Repository};
+
+use super::{short, GitWant, MemFiles, Spec, CONFIG_FILES};
+
+/// Reads the revision a local-repository spec names.
+pub fn load_local(spec: &Spec) -> Result<MemFiles> {
+    let repo = Repository::open(Path::new(&spec.location)).map_err(|e| {
+        anyhow!(
+            "input {:?}: {} is not a git repository ({})",
+            spec.raw,
+            spec.location,
+            e.message()
+        )
+    })?;
+    let commit = resolve(&repo, &spec.want).map_err(|e| anyhow!("input {:?}: {e}", spec.raw))?;
+    let label = format!("{}@{} ({})", spec.location, spec.want, short(&commit));
+    read_commit(&repo, commit, spec.subdir.as_deref(), &label)
+        .map_err(|e| anyhow!("input {:?}: {e}", spec.raw))
+}
+
+fn peel_commit(repo: &Repository, spec: &str) -> Option<Oid> {
+    repo.revparse_single(spec)
+        .ok()?
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+/// The full ref name a branch resolves to: a local branch first, else `origin/<name>`, else
+/// any remote's branch of that name.
+fn branch_ref(repo: &Repository, branch: &str) -> Option<String> {
+    let mut candidates = vec![
+        format!("refs/heads/{branch}"),
+        format!("refs/remotes/origin/{branch}"),
+    ];
+    if let Ok(remotes) = repo.remotes() {
+        for r in remotes.iter().flatten().flatten() {
+            candidates.push(format!("refs/remotes/{r}/{branch}"));
+        }
+    }
+    if branch.starts_with("refs/") {
+        candidates.insert(0, branch.to_owned());
+    }
+    candidates
+        .into_iter()
+        .find(|name| repo.find_reference(name).is_ok())
+}
+
+/// Branch and tag names of a repository, for suggestions.
+fn ref_names(repo: &Repository) -> (Vec<String>, Vec<String>) {
+    let mut branches = Vec::new();
+    let mut tags = Vec::new();
+    if let Ok(refs) = repo.references() {
+        for r in refs.flatten() {
+            let Ok(name) = r.name() else { continue };
+            if let Some(b) = name.strip_prefix("refs/heads/") {
+                branches.push(b.to_owned());
+            } else if let Some(b) = name.strip_prefix("refs/remotes/") {
+                if let Some((_, b)) = b.split_once('/') {
+                    if b != "HEAD" {
+                        branches.push(b.to_owned());
+                    }
+                }
+            } else if let Some(t) = name.strip_prefix("refs/tags/") {
+                tags.push(t.to_owned());
+            }
+        }
+    }
+    branches.sort();
+    branches.dedup();
+    tags.sort();
+    (branches, tags)
+}
+
+fn not_found(repo: &Repository, kind: &str, name: &str) -> anyhow::Error {
+    let (branches, tags) = ref_names(repo);
+    let pool: Vec<&str> = match kind {
+        "branch" => branches.iter().map(String::as_str).collect(),
+        "tag" => tags.iter().map(String::as_str).collect(),
+        _ => branches
+            .iter()
+            .chain(tags.iter())
+            .map(String::as_str)
+            .collect(),
+    };
+    let near = crate::suggest::closest(name, pool.iter().copied(), 3);
+    let repo_name = repo
+        .workdir()
+        .unwrap_or_else(|| repo.path())
+        .display()
+        .to_string();
+    let hint = if !near.is_empty() {
+        format!("; closest: {}", near.join(", "))
+    } else if pool.is_empty() {
+        format!(
+            "; the repository has no {kind}es",
+            kind = if kind == "tag" { "tag" } else { "branch" }
+        )
+    } else {
+        let some: Vec<&str> = pool.iter().take(5).copied().collect();
+        format!(
+            "; it has: {}{}",
+            some.join(", "),
+            if pool.len() > 5 { ", …" } else { "" }
+        )
+    };
+    anyhow!("{kind} {name:?} not found in repository {repo_name}{hint}")
+}
+
+/// Resolves what a spec wants to a commit.
+pub fn resolve(repo: &Repository, want: &GitWant) -> Result<Oid> {
+    match want {
+        GitWant::Head => repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .map(|c| c.id())
+            .ok_or_else(|| anyhow!("the repository has no HEAD commit")),
+        GitWant::Branch(b) => branch_ref(repo, b)
+            .and_then(|r| peel_commit(repo, &r))
+            .ok_or_else(|| not_found(repo, "branch", b)),
+        GitWant::Tag(t) => {
+            peel_commit(repo, &format!("refs/tags/{t}")).ok_or_else(|| not_found(repo, "tag", t))
+        }
+        GitWant::Commit(c) => {
+            if c.len() < 4 || !c.chars().all(|ch| ch.is_ascii_hexdigit()) {
+                bail!("commit {c:?} is not a commit id (4 to 40 hex digits)");
+            }
+            peel_commit(repo, c)
+                .ok_or_else(|| anyhow!("commit {c:?} not found (or ambiguous) in repository"))
+        }
+        GitWant::Ref { expr, branch } => {
+            let expr = match branch {
+                Some(b) => {
+                    let r = branch_ref(repo, b).ok_or_else(|| not_found(repo, "branch", b))?;
+                    match expr.strip_prefix("HEAD") {
+                        Some(rest) => format!("{r}{rest}"),
+                        None => expr.clone(),
+                    }
+                }
+                None => expr.clone(),
+            };
+            peel_commit(repo, &expr).ok_or_else(|| not_found(repo, "ref", &expr))
+        }
+    }
+}
+
+/// Reads every .proto file (and the configuration files at the root) of a commit's tree, or of
+/// `subdir` in it, from objects.
+pub fn read_commit(
+    repo: &Repository,
+    commit: Oid,
+    subdir: Option<&str>,
+    label: &str,
+) -> Result<MemFiles> {
+    let commit = repo.find_commit(commit)?;
+    let mut tree = commit.tree()?;
+    if let Some(sub) = subdir {
+        let entry = tree
+            .get_path(Path::new(sub))
+            .map_err(|_| anyhow!("subdir {sub:?} does not exist in {label}"))?;
+        if entry.kind() != Some(ObjectType::Tree) {
+            bail!("subdir {sub:?} is not a directory in {label}");
+        }
+        tree = repo.find_tree(entry.id())?;
+    }
+    // Collect blob ids first, then read them (on all cores for large trees).
+    let mut wanted: Vec<(String, Oid)> = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != 0o120000 {
+            if let Ok(name) = entry.name() {
+                let path = format!("{dir}{name}");
+                if name.ends_with(".proto") || (dir.is_empty() && CONFIG_FILES.contains(&name)) {
+                    wanted.push((path, entry.id()));
+                }
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    if !wanted.iter().any(|(p, _)| p.ends_with(".proto")) {
+        match subdir {
+            Some(sub) => bail!("subdir {sub:?} holds no .proto files in {label}"),
+            None => bail!("no .proto files in {label}"),
+        }
+    }
+    let files = read_blobs(repo, &wanted)?;
+    Ok(MemFiles {
+        label: label.to_owned(),
+        files,
+    })
+}
+
+fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<BTreeMap<String, Arc<str>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(wanted.len().div_ceil(256).max(1));
+    let read = |repo: &Repository, part: &[(String, Oid)]| -> Result<Vec<(String, Arc<str>)>> {
+        let odb = repo.odb()?;
+        part.iter()
+            .map(|(path, oid)| {
+                let obj = odb.read(*oid)?;
+                let text = std::str::from_utf8(obj.data())
+                    .map_err(|_| anyhow!("{path}: not valid UTF-8"))?;
+                Ok((path.clone(), Arc::from(text)))
+            })
+            .collect()
+    };
+    if threads <= 1 {
+        return Ok(read(repo, wanted)?.into_iter().collect());
+    }
+    let chunk = wanted.len().div_ceil(threads);
+    let git_dir = repo.path().to_path_buf();
+    let parts: Vec<Result<Vec<(String, Arc<str>)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .chunks(chunk)
+            .map(|part| {
+                let git_dir = git_dir.clone();
+                s.spawn(move || {
+                    let repo = Repository::open(&git_dir)?;
+                    read(&repo, part)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("blob reader"))
+            .collect()
+    });
+    let mut out = BTreeMap::new();
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,362 @@
+//! Input spec syntax: `<location>[#key=value,...]`, close to buf's so users need not relearn it.
+//!
+//! Owns parsing and validation only: unknown, duplicate, empty and conflicting keys are
+//! rejected with a message that shows the spec and marks the offending part.
+
+use std::fmt;
+
+/// What kind of input a location is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A directory of .proto files.
+    Dir,
+    /// A git repository (local path, `.git` dir, bare repo, or URL).
+    Git,
+    /// A serialised `FileDescriptorSet` (`protoc -o`, `buf build -o`); `-` is stdin.
+    Binpb,
+    /// A `FileDescriptorSet` in protobuf JSON.
+    Json,
+}
+
+impl Format {
+    fn parse(s: &str) -> Option<Format> {
+        match s {
+            "dir" => Some(Format::Dir),
+            "git" => Some(Format::Git),
+            "binpb" | "bin" => Some(Format::Binpb),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Which revision of a git input to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitWant {
+    /// The repository's HEAD.
+    Head,
+    /// A branch; a local branch first, else `origin/<name>` (CI checkouts often lack locals).
+    Branch(String),
+    /// A tag, lightweight or annotated.
+    Tag(String),
+    /// A commit by full or abbreviated sha.
+    Commit(String),
+    /// Any revision expression git understands (`HEAD~1`, `refs/...`, short sha), optionally
+    /// on a branch (`branch=main,ref=HEAD~1` means `main~1`).
+    Ref {
+        expr: String,
+        branch: Option<String>,
+    },
+}
+
+impl fmt::Display for GitWant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitWant::Head => write!(f, "HEAD"),
+            GitWant::Branch(b) => write!(f, "branch {b}"),
+            GitWant::Tag(t) => write!(f, "tag {t}"),
+            GitWant::Commit(c) => write!(f, "commit {c}"),
+            GitWant::Ref { expr, branch: None } => write!(f, "ref {expr}"),
+            GitWant::Ref {
+                expr,
+                branch: Some(b),
+            } => write!(f, "ref {expr} on branch {b}"),
+        }
+    }
+}
+
+/// A parsed input spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// The spec as written.
+    pub raw: String,
+    /// The part before `#`.
+    pub location: String,
+    pub format: Format,
+    pub want: GitWant,
+    /// Sub-directory of the repository to use as the input root.
+    pub subdir: Option<String>,
+    /// Fetch depth for remote repositories.
+    pub depth: Option<u32>,
+}
+
+impl Spec {
+    /// Whether the location is a URL (a remote repository).
+    pub fn is_remote(&self) -> bool {
+        is_url(&self.location)
+    }
+}
+
+/// A spec error: the message and the byte range of the offending part of the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub spec: String,
+    pub message: String,
+    pub range: (usize, usize),
+}
+
+impl std::error::Error for SpecError {}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (start, end) = self.range;
+        let pad = self.spec[..start].chars().count();
+        let width = self.spec[start..end].chars().count().max(1);
+        write!(
+            f,
+            "invalid input {:?}: {}\n  {}\n  {}{}",
+            self.spec,
+            self.message,
+            self.spec,
+            " ".repeat(pad),
+            "^".repeat(width)
+        )
+    }
+}
+
+const KEYS: &[&str] = &[
+    "format", "branch", "tag", "commit", "ref", "subdir", "depth",
+];
+const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "subdir", "depth"];
+/// Pairs of keys that cannot be combined.
+const CONFLICTS: &[(&str, &str)] = &[
+    ("branch", "tag"),
+    ("branch", "commit"),
+    ("tag", "commit"),
+    ("tag", "ref"),
+    ("commit", "ref"),
+];
+
+fn is_url(location: &str) -> bool {
+    ["https://", "http://", "ssh://", "git://", "file://"]
+        .iter()
+        .any(|p| location.starts_with(p))
+        || (location.contains('@') && location.contains(':') && !location.contains("://") && {
+            // scp-like `git@host:org/repo.git`
+            let before_colon = location.split(':').next().unwrap_or("");
+            before_colon.contains('@') && !before_colon.contains('/')
+        })
+}
+
+fn infer(location: &str) -> Format {
+    if location == "-" {
+        return Format::Binpb;
+    }
+    let trimmed = location.trim_end_matches('/');
+    if is_url(location) || trimmed.ends_with(".git") {
+        return Format::Git;
+    }
+    if trimmed.ends_with(".binpb") || trimmed.ends_with(".bin") || trimmed.ends_with(".pb") {
+        return Format::Binpb;
+    }
+    if trimmed.ends_with(".json") {
+        return Format::Json;
+    }
+    Format::Dir
+}
+
+/// Parses an input spec.
+pub fn parse(raw: &str) -> Result<Spec, SpecError> {
+    let err = |message: String, range: (usize, usize)| SpecError {
+        spec: raw.to_owned(),
+        message,
+        range,
+    };
+    if raw.is_empty() {
+        return Err(err("the spec is empty".into(), (0, 0)));
+    }
+    let (location, options, opt_start) = match raw.find('#') {
+        Some(i) => (&raw[..i], Some(&raw[i + 1..]), i + 1),
+        None => (raw, None, raw.len()),
+    };
+    if location.is_empty() {
+        return Err(err("the location before '#' is empty".into(), (0, 1)));
+    }
+    let mut pairs: Vec<(&str, &str, (usize, usize))> = Vec::new();
+    if let Some(options) = options {
+        if let Some(second) = options.find('#') {
+            let at = opt_start + second;
+            return Err(err("only one '#' is allowed".into(), (at, at + 1)));
+        }
+        if options.is_empty() {
+            return Err(err(
+                "nothing after '#' (expected key=value pairs)".into(),
+                (opt_start - 1, opt_start),
+            ));
+        }
+        let mut offset = opt_start;
+        for part in options.split(',') {
+            let range = (offset, offset + part.len());
+            offset += part.len() + 1;
+            let Some((k, v)) = part.split_once('=') else {
+                return Err(err(format!("{part:?} is not key=value"), range));
+            };
+            if k.is_empty() {
+                return Err(err("empty key".into(), range));
+            }
+            if v.is_empty() {
+                return Err(err(format!("empty value for {k:?}"), range));
+            }
+            if !KEYS.contains(&k) {
+                return Err(err(
+                    format!("unknown key {k:?} (expected one of {})", KEYS.join(", ")),
+                    (range.0, range.0 + k.len()),
+                ));
+            }
+            if pairs.iter().any(|(pk, _, _)| *pk == k) {
+                return Err(err(format!("duplicate key {k:?}"), range));
+            }
+            pairs.push((k, v, range));
+        }
+    }
+    let get = |k: &str| pairs.iter().find(|(pk, _, _)| *pk == k);
+    for (a, b) in CONFLICTS {
+        if let (Some(_), Some((_, _, rb))) = (get(a), get(b)) {
+            return Err(err(format!("{a:?} and {b:?} cannot be combined"), *rb));
+        }
+    }
+    let format = match get("format") {
+        Some((_, v, range)) => Format::parse(v).ok_or_else(|| {
+            err(
+                format!("unknown format {v:?} (expected dir, git, binpb or json)"),
+                *range,
+            )
+        })?,
+        None => infer(location),
+    };
+    if format != Format::Git {
+        if let Some((k, _, range)) = pairs.iter().find(|(k, _, _)| GIT_ONLY.contains(k)) {
+            return Err(err(
+                format!("{k:?} applies to git inputs only (this input is read as {format:?}; add format=git if it is a repository)"),
+                *range,
+            ));
+        }
+    }
+    let depth = match get("depth") {
+        Some((_, v, range)) => match v.parse::<u32>() {
+            Ok(d) if d > 0 => Some(d),
+            _ => {
+                return Err(err(
+                    format!("depth must be a positive number, not {v:?}"),
+                    *range,
+                ))
+            }
+        },
+        None => None,
+    };
+    let subdir = match get("subdir") {
+        Some((_, v, range)) => {
+            let clean = v.trim_matches('/');
+            if clean.split('/').any(|c| c == ".." || c.is_empty()) || v.starts_with('/') {
+                return Err(err(
+                    format!("subdir {v:?} must be a relative path inside the repository"),
+                    *range,
+                ));
+            }
+            if clean == "." {
+                None
+            } else {
+                Some(clean.to_owned())
+            }
+        }
+        None => None,
+    };
+    let s = |k: &str| get(k).map(|(_, v, _)| (*v).to_owned());
+    let want = match (s("branch"), s("tag"), s("commit"), s("ref")) {
+        (Some(b), None, None, None) => GitWant::Branch(b),
+        (None, Some(t), None, None) => GitWant::Tag(t),
+        (None, None, Some(c), None) => GitWant::Commit(c),
+        (branch, None, None, Some(expr)) => GitWant::Ref { expr, branch },
+        _ => GitWant::Head,
+    };
+    Ok(Spec {
+        raw: raw.to_owned(),
+        location: location.to_owned(),
+        format,
+        want,
+        subdir,
+        depth,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_inferred() {
+        assert_eq!(parse("proto").unwrap().format, Format::Dir);
+        assert_eq!(parse(".git").unwrap().format, Format::Git);
+        assert_eq!(
+            parse("../contracts.git#tag=v1").unwrap().format,
+            Format::Git
+        );
+        assert_eq!(
+            parse("https://h/o/r.git#branch=main").unwrap().format,
+            Format::Git
+        );
+        assert_eq!(parse("git@github.com:o/r.git").unwrap().format, Format::Git);
+        assert_eq!(parse("image.binpb").unwrap().format, Format::Binpb);
+        assert_eq!(parse("-").unwrap().format, Format::Binpb);
+        assert_eq!(parse("image.json").unwrap().format, Format::Json);
+        assert_eq!(parse("repo#format=git").unwrap().format, Format::Git);
+    }
+
+    #[test]
+    fn git_wants() {
+        let s = parse(".git#branch=main,subdir=proto").unwrap();
+        assert_eq!(s.want, GitWant::Branch("main".into()));
+        assert_eq!(s.subdir.as_deref(), Some("proto"));
+        assert_eq!(
+            parse(".git#tag=v1.4.0").unwrap().want,
+            GitWant::Tag("v1.4.0".into())
+        );
+        assert_eq!(
+            parse(".git#commit=abc123").unwrap().want,
+            GitWant::Commit("abc123".into())
+        );
+        assert_eq!(
+            parse(".git#branch=main,ref=HEAD~1").unwrap().want,
+            GitWant::Ref {
+                expr: "HEAD~1".into(),
+                branch: Some("main".into())
+            }
+        );
+        assert_eq!(parse(".git").unwrap().want, GitWant::Head);
+    }
+
+    fn error(spec: &str) -> (String, String) {
+        let e = parse(spec).unwrap_err();
+        (e.message.clone(), spec[e.range.0..e.range.1].to_owned())
+    }
+
+    #[test]
+    fn bad_specs_point_at_the_offending_part() {
+        assert_eq!(error(".git#branch=main,tga=v1").1, "tga");
+        assert!(error(".git#branch=main,tga=v1")
+            .0
+            .starts_with("unknown key \"tga\""));
+        assert_eq!(
+            error(".git#branch=a,branch=b"),
+            ("duplicate key \"branch\"".into(), "branch=b".into())
+        );
+        assert_eq!(error(".git#branch=").1, "branch=");
+        assert_eq!(error(".git#=x").0, "empty key");
+        assert_eq!(error(".git#branch=main,tag=v1").1, "tag=v1");
+        assert_eq!(error(".git#branch=main#x").1, "#");
+        assert_eq!(
+            error(".git#").0,
+            "nothing after '#' (expected key=value pairs)"
+        );
+        assert_eq!(error(".git#depth=0").1, "depth=0");
+        assert_eq!(error(".git#subdir=../x").1, "subdir=../x");
+        assert_eq!(error("proto#branch=main").1, "branch=main");
+        assert_eq!(error("x#format=tar").1, "format=tar");
+        assert_eq!(error("#branch=main").0, "the location before '#' is empty");
+        let shown = parse(".git#branch=main,tga=v1").unwrap_err().to_string();
+        assert!(
+            shown.ends_with("  .git#branch=main,tga=v1\n                   ^^^"),
+            "{shown}"
+        );
+    }
+}
