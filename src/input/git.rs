@@ -199,12 +199,14 @@ pub fn read_commit(
     })
 }
 
+type Texts = Vec<(String, Arc<str>)>;
+
 fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<BTreeMap<String, Arc<str>>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(wanted.len().div_ceil(256).max(1));
-    let read = |repo: &Repository, part: &[(String, Oid)]| -> Result<Vec<(String, Arc<str>)>> {
+    let read = |repo: &Repository, part: &[(String, Oid)]| -> Result<Texts> {
         let odb = repo.odb()?;
         part.iter()
             .map(|(path, oid)| {
@@ -220,7 +222,7 @@ fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<BTreeMap<St
     }
     let chunk = wanted.len().div_ceil(threads);
     let git_dir = repo.path().to_path_buf();
-    let parts: Vec<Result<Vec<(String, Arc<str>)>>> = std::thread::scope(|s| {
+    let parts: Vec<Result<Texts>> = std::thread::scope(|s| {
         let handles: Vec<_> = wanted
             .chunks(chunk)
             .map(|part| {
