@@ -76,6 +76,7 @@ impl RemoteArgs {
         crate::input::LoadOptions {
             offline: self.offline,
             cache_dir: self.cache_dir.clone(),
+            ..Default::default()
         }
     }
 }

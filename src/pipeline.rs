@@ -164,9 +164,27 @@ fn load_side(
 
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     let t = std::time::Instant::now();
-    let (mut cur_side, layout) = load_side(&opts.input, opts, "input", true)?;
+    // Two git inputs are read one after the other so the second reuses the blobs the first
+    // decompressed; otherwise both sides are read at the same time.
+    let is_git = |s: &str| input::spec::parse(s).is_ok_and(|s| s.format == input::Format::Git);
+    let ((cur_side, layout), (prev_side, _)) = if is_git(&opts.input) && is_git(&opts.against) {
+        (
+            load_side(&opts.input, opts, "input", true)?,
+            load_side(&opts.against, opts, "against", false)?,
+        )
+    } else {
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| load_side(&opts.input, opts, "input", true));
+            let b = s.spawn(|| load_side(&opts.against, opts, "against", false));
+            (
+                a.join().expect("input loader"),
+                b.join().expect("against loader"),
+            )
+        });
+        (a?, b?)
+    };
+    let (mut cur_side, mut prev_side) = (cur_side, prev_side);
     let rules = config::rules::resolve(&layout, &opts.overrides)?;
-    let (mut prev_side, _) = load_side(&opts.against, opts, "against", false)?;
     trace("read both sides", t);
     let placeholder = || Ok(SourceTree::default());
     let (cur, prev) = compile_both(

@@ -123,6 +123,8 @@ pub struct LoadOptions {
     pub offline: bool,
     /// Where remote repositories are cached (`$PROTOSYNC_CACHE_DIR`, else the user cache dir).
     pub cache_dir: Option<PathBuf>,
+    /// Blobs already read in this run, shared by both sides of a comparison.
+    pub blobs: git::BlobCache,
 }
 
 /// Loads an input spec. `side` names it in errors ("input", "against").
@@ -158,10 +160,16 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
                 spec.want,
                 short(&fetched.commit)
             );
-            let files = git::read_commit(&repo, fetched.commit, spec.subdir.as_deref(), &label)?;
+            let files = git::read_commit(
+                &repo,
+                fetched.commit,
+                spec.subdir.as_deref(),
+                &label,
+                &opts.blobs,
+            )?;
             Ok(Loaded::Files(Box::new(files)))
         }
-        Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec)?))),
+        Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec, &opts.blobs)?))),
         Format::Binpb | Format::Json => Ok(Loaded::Image(Box::new(image::load(spec, side)?))),
     }
 }
