@@ -1,8 +1,35 @@
-//! Remote git repositories, fetched into a cache (placeholder until the remote fetcher lands).
-use anyhow::{bail, Result};
-use std::path::PathBuf;
+//! Remote git repositories (`https://`, `http://`, `ssh://`, `git://`, `file://` and scp-like
+//! `git@host:path`), fetched into a local cache and read from there.
+//!
+//! Owns the cache (location, layout, locking), fetching (refspecs, shallow depth and its
+//! fallbacks), credentials (a token sent as an HTTP header, the ssh agent), `--offline`, and
+//! the errors for refs a remote does not have. Reading a tree out of the cached repository is
+//! [`super::git`]'s job.
+//!
+//! Cache layout: `<cache>/git/<key>/` per URL, where `<key>` is the first 32 hex digits of the
+//! SHA-256 of the normalised URL (userinfo stripped, scheme and host lower-cased, trailing `/`
+//! dropped). It holds `repo/` (a bare repository: branches under `refs/remotes/origin/*`, tags
+//! under `refs/tags/*`, the remote's HEAD as `refs/remotes/origin/HEAD`), `url.txt` (the
+//! normalised URL) and `lock` (locked with `File::try_lock` by whoever fetches). The cache
+//! root is `--cache-dir` / `$PROTOSYNC_CACHE_DIR`, else `$XDG_CACHE_HOME/protosync`, else
+//! `~/.cache/protosync` (`%LOCALAPPDATA%\protosync` on Windows).
+//!
+//! Tokens never reach the URL, the cached repository (no remote is configured in it,
+//! FETCH_HEAD is not written, reflogs are off in bare repositories), `url.txt`, or any message.
 
-use super::{LoadOptions, Spec};
+use std::cell::{Cell, RefCell};
+use std::fs::{self, File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use git2::{
+    AutotagOption, Cred, CredentialType, FetchOptions, Oid, ProxyOptions, RemoteCallbacks,
+    Repository,
+};
+use sha2::{Digest, Sha256};
+
+use super::{git, GitWant, LoadOptions, Spec};
 
 /// A fetched revision: the cached repository and the commit the spec resolved to.
 pub struct Fetched {
@@ -10,9 +37,1115 @@ pub struct Fetched {
     pub commit: git2::Oid,
 }
 
-pub fn fetch(spec: &Spec, _opts: &LoadOptions) -> Result<Fetched> {
-    bail!(
-        "input {:?}: remote repositories are not supported yet",
-        spec.raw
-    )
+/// How long to wait for another process that holds the lock of a cache entry.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+/// Default fetch depth for `branch=`, `tag=`, `commit=` and HEAD.
+const DEPTH_REF: i32 = 1;
+/// Default fetch depth for `ref=` expressions (`HEAD~3` needs history).
+const DEPTH_EXPR: i32 = 50;
+/// libgit2's depth for "the whole history" (no shallow boundary, no change to an existing one).
+const DEPTH_FULL: i32 = 0;
+/// libgit2's `GIT_FETCH_DEPTH_UNSHALLOW`: turn a shallow repository into a complete one.
+const DEPTH_UNSHALLOW: i32 = i32::MAX;
+/// Calls of the credentials callback before giving up (libgit2 calls it again on failure).
+const MAX_CREDENTIAL_CALLS: u32 = 3;
+
+/// Fetches what `spec` wants from its remote into the cache (or, with `opts.offline`, only
+/// looks in the cache) and resolves it to a commit.
+pub fn fetch(spec: &Spec, opts: &LoadOptions) -> Result<Fetched> {
+    let url = RemoteUrl::parse(&spec.location)?;
+    let want = normalise_want(&spec.want);
+    let entry = Entry::new(&cache_root(opts)?, &url);
+    let cached = entry.open();
+
+    // A commit already in the cache never changes: no network, no lock.
+    if let Some(repo) = &cached {
+        if is_immutable(&want) {
+            if let Ok(commit) = resolve_cached(repo, &want) {
+                trace(&format!("{} {want}: cached, no fetch", url.display));
+                return Ok(Fetched {
+                    path: entry.repo_path(),
+                    commit,
+                });
+            }
+        }
+    }
+    if opts.offline {
+        let commit = cached
+            .as_ref()
+            .and_then(|repo| resolve_cached(repo, &want).ok())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{want} is not in the cache of {} and --offline forbids fetching; run once without --offline",
+                    url.display
+                )
+            })?;
+        return Ok(Fetched {
+            path: entry.repo_path(),
+            commit,
+        });
+    }
+    drop(cached);
+
+    let _lock = entry.lock(&url)?;
+    let (repo, created) = entry.open_or_create(&url)?;
+    let fetcher = Fetcher {
+        repo: RefCell::new(repo),
+        path: entry.repo_path(),
+        url: &url,
+        auth: Auth::from_env(&url),
+        had_cache: entry.existed,
+    };
+    let depth = spec.depth.map(|d| d.min(i32::MAX as u32 - 1) as i32);
+    let result = fetcher.fetch_want(&want, depth);
+    drop(fetcher);
+    if result.is_err() && created {
+        // A URL that never answered leaves no empty repository behind.
+        entry.discard_if_empty();
+    }
+    let commit = result?;
+    Ok(Fetched {
+        path: entry.repo_path(),
+        commit,
+    })
+}
+
+/// The want with `refs/heads/` and `refs/tags/` prefixes of branch and tag names dropped
+/// (the cache keeps branches under `refs/remotes/origin/`).
+fn normalise_want(want: &GitWant) -> GitWant {
+    match want {
+        GitWant::Branch(b) => GitWant::Branch(branch_name(b).to_owned()),
+        GitWant::Tag(t) => GitWant::Tag(t.strip_prefix("refs/tags/").unwrap_or(t).to_owned()),
+        GitWant::Ref {
+            expr,
+            branch: Some(b),
+        } => GitWant::Ref {
+            expr: expr.clone(),
+            branch: Some(branch_name(b).to_owned()),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Whether a want names a fixed commit (a cache hit needs no fetch).
+fn is_immutable(want: &GitWant) -> bool {
+    match want {
+        GitWant::Commit(_) => true,
+        GitWant::Ref { expr, branch: None } => matches!(expr_base(expr), Base::Sha(_)),
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// URLs
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
+    Ssh,
+    Git,
+    File,
+}
+
+/// A remote URL in the forms protosync needs. A URL never carries a secret here: passwords
+/// are refused, and so is any userinfo in http(s) URLs (`https://<token>@host/...` is a
+/// common way to pass a token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RemoteUrl {
+    /// What libgit2 connects to: the location as written.
+    connect: String,
+    /// For messages: `normal`, with the ssh user kept (`git@github.com:o/r.git`).
+    display: String,
+    /// For `url.txt` and the cache key: userinfo stripped, scheme and host lower-cased, no
+    /// trailing `/`.
+    normal: String,
+    scheme: Scheme,
+    /// The host name alone (no port, no brackets).
+    host: String,
+    /// The user name in the URL (`git` in `git@github.com:o/r.git`).
+    user: Option<String>,
+}
+
+impl RemoteUrl {
+    fn parse(location: &str) -> Result<RemoteUrl> {
+        let trimmed = location.trim_end_matches('/');
+        let (scheme, authority, path, scp) = match trimmed.split_once("://") {
+            Some((scheme, rest)) => {
+                let (authority, path) = match rest.find('/') {
+                    Some(i) => (&rest[..i], &rest[i..]),
+                    None => (rest, ""),
+                };
+                (scheme.to_ascii_lowercase(), authority, path, false)
+            }
+            None => {
+                // scp-like `user@host:path`
+                let (authority, path) = trimmed
+                    .split_once(':')
+                    .ok_or_else(|| anyhow!("{location:?} is not a repository URL"))?;
+                ("ssh".to_owned(), authority, path, true)
+            }
+        };
+        let scheme_kind = match scheme.as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            "ssh" => Scheme::Ssh,
+            "git" => Scheme::Git,
+            "file" => Scheme::File,
+            other => {
+                bail!("unsupported URL scheme {other:?} (expected https, http, ssh, git or file)")
+            }
+        };
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let hostport = hostport.to_ascii_lowercase();
+        let normal = if scp {
+            format!("{hostport}:{path}")
+        } else {
+            format!("{scheme}://{hostport}{path}")
+        };
+        let is_http = matches!(scheme_kind, Scheme::Http | Scheme::Https);
+        let user = match userinfo {
+            Some(info) if info.contains(':') || (is_http && !info.is_empty()) => bail!(
+                "{normal}: the URL carries credentials; remove them from the URL and set \
+                 PROTOSYNC_GIT_TOKEN instead (a token in a URL ends up in logs and caches)"
+            ),
+            Some(info) if !info.is_empty() => Some(info.to_owned()),
+            _ => None,
+        };
+        let display = match (&user, scp) {
+            (Some(u), true) => format!("{u}@{normal}"),
+            (Some(u), false) => format!("{scheme}://{u}@{hostport}{path}"),
+            (None, _) => normal.clone(),
+        };
+        let host = match hostport.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => hostport.split(':').next().unwrap_or_default(),
+        };
+        Ok(RemoteUrl {
+            connect: location.to_owned(),
+            display,
+            host: host.to_owned(),
+            normal,
+            scheme: scheme_kind,
+            user,
+        })
+    }
+
+    /// The cache key: the first 32 hex digits of the SHA-256 of the normal form.
+    fn key(&self) -> String {
+        let digest = Sha256::digest(self.normal.as_bytes());
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn is_http(&self) -> bool {
+        matches!(self.scheme, Scheme::Http | Scheme::Https)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache
+
+/// The cache root: `--cache-dir` / `$PROTOSYNC_CACHE_DIR`, else the user cache directory.
+fn cache_root(opts: &LoadOptions) -> Result<PathBuf> {
+    if let Some(dir) = &opts.cache_dir {
+        return Ok(dir.clone());
+    }
+    let env_dir = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if let Some(xdg) = env_dir("XDG_CACHE_HOME") {
+        return Ok(xdg.join("protosync"));
+    }
+    if cfg!(windows) {
+        if let Some(local) = env_dir("LOCALAPPDATA") {
+            return Ok(local.join("protosync"));
+        }
+    }
+    if let Some(home) = env_dir("HOME") {
+        return Ok(home.join(".cache").join("protosync"));
+    }
+    bail!("no cache directory for remote repositories: set PROTOSYNC_CACHE_DIR or pass --cache-dir")
+}
+
+/// One URL's cache entry.
+struct Entry {
+    dir: PathBuf,
+    /// Whether the repository existed before this run's fetch (for hints in errors).
+    existed: bool,
+}
+
+impl Entry {
+    fn new(root: &Path, url: &RemoteUrl) -> Entry {
+        let dir = root.join("git").join(url.key());
+        let existed = dir.join("repo").join("HEAD").is_file();
+        Entry { dir, existed }
+    }
+
+    fn repo_path(&self) -> PathBuf {
+        self.dir.join("repo")
+    }
+
+    /// The cached repository, if there is one. Safe without the lock: fetches only add
+    /// objects and replace refs atomically.
+    fn open(&self) -> Option<Repository> {
+        Repository::open_bare(self.repo_path()).ok()
+    }
+
+    /// Takes the entry's exclusive lock, waiting up to [`LOCK_WAIT`] for another process.
+    /// The operating system releases it when the holder exits, so a crashed process leaves
+    /// no stale lock behind.
+    fn lock(&self, url: &RemoteUrl) -> Result<File> {
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create the cache directory {}", self.dir.display()))?;
+        let path = self.dir.join("lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the cache lock {}", path.display()))?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        let mut said = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    if said {
+                        trace_since(
+                            &format!("waited for the cache lock of {}", url.display),
+                            start,
+                        );
+                    }
+                    return Ok(file);
+                }
+                Err(TryLockError::WouldBlock) => {
+                    if start.elapsed() >= LOCK_WAIT {
+                        bail!(
+                            "another protosync process has been fetching {} for {} s (lock {}); try again later",
+                            url.display,
+                            LOCK_WAIT.as_secs(),
+                            path.display()
+                        );
+                    }
+                    if !said {
+                        trace(&format!(
+                            "waiting for another process fetching {}",
+                            url.display
+                        ));
+                        said = true;
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                Err(TryLockError::Error(e)) => {
+                    bail!("cannot lock the cache entry {}: {e}", path.display())
+                }
+            }
+        }
+    }
+
+    /// Opens the cached repository, creating it if needed (then `true`). Call with the lock
+    /// held. A new repository is made under a temporary name and renamed into place, so
+    /// readers never see half of one.
+    fn open_or_create(&self, url: &RemoteUrl) -> Result<(Repository, bool)> {
+        let url_txt = self.dir.join("url.txt");
+        if !url_txt.is_file() {
+            let tmp = self.dir.join("url.txt.tmp");
+            fs::write(&tmp, format!("{}\n", url.normal))
+                .and_then(|()| fs::rename(&tmp, &url_txt))
+                .with_context(|| format!("cannot write {}", url_txt.display()))?;
+        }
+        let path = self.repo_path();
+        if let Ok(repo) = Repository::open_bare(&path) {
+            return Ok((repo, false));
+        }
+        if path.exists() {
+            // Not a repository (a damaged entry): start again.
+            fs::remove_dir_all(&path)
+                .with_context(|| format!("cannot remove the damaged cache {}", path.display()))?;
+        }
+        let tmp = self.dir.join("repo.tmp");
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).with_context(|| format!("cannot remove {}", tmp.display()))?;
+        }
+        Repository::init_bare(&tmp).map_err(|e| {
+            anyhow!(
+                "cannot create a cache repository in {}: {}",
+                tmp.display(),
+                e.message()
+            )
+        })?;
+        fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot move the new cache into {}", path.display()))?;
+        let repo = Repository::open_bare(&path).map_err(|e| {
+            anyhow!(
+                "cannot open the cache repository {}: {}",
+                path.display(),
+                e.message()
+            )
+        })?;
+        Ok((repo, true))
+    }
+
+    /// Removes the repository if it holds no refs (call with the lock held).
+    fn discard_if_empty(&self) {
+        let empty = Repository::open_bare(self.repo_path())
+            .and_then(|repo| Ok(repo.references()?.next().is_none()))
+            .unwrap_or(false);
+        if empty {
+            let _ = fs::remove_dir_all(self.repo_path());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolving in the cache
+
+/// The leading ref part of a revision expression (`HEAD` in `HEAD~2`, `v1` in `v1^{tree}`).
+#[derive(Debug, PartialEq, Eq)]
+enum Base<'a> {
+    Head,
+    Sha(&'a str),
+    Name(&'a str),
+}
+
+/// Splits a revision expression into its base and the rest (`~2`, `^`, `@{...}`, ...).
+fn split_expr(expr: &str) -> (&str, &str) {
+    let cut = expr.find(['~', '^', ':', '@']).unwrap_or(expr.len());
+    // A lone `@` means HEAD (`@~1`); `name@{...}` keeps `name`.
+    (&expr[..cut], &expr[cut..])
+}
+
+fn expr_base(expr: &str) -> Base<'_> {
+    let (base, _) = split_expr(expr);
+    if base.is_empty() || base == "HEAD" {
+        Base::Head
+    } else if (4..=40).contains(&base.len()) && base.chars().all(|c| c.is_ascii_hexdigit()) {
+        Base::Sha(base)
+    } else {
+        Base::Name(base)
+    }
+}
+
+/// A branch name without a `refs/heads/`, `refs/remotes/origin/` or `origin/` prefix.
+fn branch_name(name: &str) -> &str {
+    match strip_ref_prefix(name) {
+        (b, Some("branch")) => b,
+        _ => name,
+    }
+}
+
+/// A ref-name base without a `refs/heads/`, `refs/remotes/origin/`, `origin/` or
+/// `refs/tags/` prefix, and which kind it names if the prefix said so (`origin/main` is how
+/// CI checkouts often spell the branch).
+fn strip_ref_prefix(name: &str) -> (&str, Option<&'static str>) {
+    if let Some(b) = ["refs/heads/", "refs/remotes/origin/", "origin/"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+    {
+        (b, Some("branch"))
+    } else if let Some(t) = name.strip_prefix("refs/tags/") {
+        (t, Some("tag"))
+    } else {
+        (name, None)
+    }
+}
+
+/// Resolves a want against what the cache already holds (no network).
+fn resolve_cached(repo: &Repository, want: &GitWant) -> Result<Oid> {
+    match want {
+        GitWant::Head => git::resolve(
+            repo,
+            &GitWant::Ref {
+                expr: "refs/remotes/origin/HEAD".into(),
+                branch: None,
+            },
+        ),
+        GitWant::Ref { expr, branch: None } => {
+            let (base, rest) = split_expr(expr);
+            let expr = match expr_base(expr) {
+                Base::Head if base.is_empty() => {
+                    format!(
+                        "refs/remotes/origin/HEAD{}",
+                        rest.strip_prefix('@').unwrap_or(rest)
+                    )
+                }
+                Base::Head => format!("refs/remotes/origin/HEAD{rest}"),
+                Base::Sha(_) => expr.clone(),
+                Base::Name(_) => {
+                    let (name, kind) = strip_ref_prefix(base);
+                    let tag = format!("refs/tags/{name}");
+                    let branch = format!("refs/remotes/origin/{name}");
+                    let has = |r: &str| repo.find_reference(r).is_ok();
+                    let full = match kind {
+                        Some("tag") => tag,
+                        Some(_) => branch,
+                        None if has(&tag) => tag,
+                        None => branch,
+                    };
+                    format!("{full}{rest}")
+                }
+            };
+            git::resolve(repo, &GitWant::Ref { expr, branch: None })
+        }
+        other => git::resolve(repo, other),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+
+/// The token for an http(s) remote, if any.
+struct Auth {
+    /// (environment variable it came from, token)
+    token: Option<(&'static str, String)>,
+}
+
+impl Auth {
+    /// `PROTOSYNC_GIT_TOKEN` for any http(s) remote; else `GITHUB_TOKEN`, but only for GitHub
+    /// hosts (github.com, or the host of `$GITHUB_SERVER_URL`): an ambient CI token is not
+    /// handed to whatever server a spec names.
+    fn from_env(url: &RemoteUrl) -> Auth {
+        let var = |name: &str| std::env::var(name).ok().filter(|t| !t.trim().is_empty());
+        if !url.is_http() {
+            return Auth { token: None };
+        }
+        if let Some(t) = var("PROTOSYNC_GIT_TOKEN") {
+            return Auth {
+                token: Some(("PROTOSYNC_GIT_TOKEN", t.trim().to_owned())),
+            };
+        }
+        let server_host =
+            var("GITHUB_SERVER_URL").and_then(|s| RemoteUrl::parse(&s).ok().map(|u| u.host));
+        let github = url.host == "github.com"
+            || url.host.ends_with(".github.com")
+            || server_host.as_deref() == Some(url.host.as_str());
+        let token = if github {
+            var("GITHUB_TOKEN").map(|t| ("GITHUB_TOKEN", t.trim().to_owned()))
+        } else {
+            None
+        };
+        Auth { token }
+    }
+
+    /// The `Authorization` header carrying the token.
+    fn header(&self) -> Option<String> {
+        self.token.as_ref().map(|(_, t)| {
+            format!(
+                "Authorization: Basic {}",
+                base64(format!("x-access-token:{t}").as_bytes())
+            )
+        })
+    }
+
+    /// `text` with the token (and its base64 forms) replaced by `***`.
+    fn redact(&self, text: &str) -> String {
+        let Some((_, token)) = &self.token else {
+            return text.to_owned();
+        };
+        let mut out = text.replace(token.as_str(), "***");
+        if let Some(h) = self.header() {
+            let value = h.trim_start_matches("Authorization: Basic ");
+            out = out.replace(value, "***");
+        }
+        out
+    }
+}
+
+/// Standard base64 with padding (RFC 4648). Twenty lines here instead of a dependency for one
+/// header value.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fetching
+
+/// What the remote advertised on the last connection.
+struct Advertised {
+    names: Vec<String>,
+}
+
+impl Advertised {
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    fn branches(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .filter_map(|n| n.strip_prefix("refs/heads/"))
+            .collect()
+    }
+
+    fn tags(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .filter_map(|n| n.strip_prefix("refs/tags/"))
+            .filter(|t| !t.ends_with("^{}"))
+            .collect()
+    }
+}
+
+struct Fetcher<'a> {
+    /// The cached repository, opened again after every fetch: a `Repository` keeps the
+    /// shallow boundary it read when opened, so after a deepening fetch a stale one would
+    /// still hide the new history.
+    repo: RefCell<Repository>,
+    path: PathBuf,
+    url: &'a RemoteUrl,
+    auth: Auth,
+    had_cache: bool,
+}
+
+impl Fetcher<'_> {
+    fn repo(&self) -> std::cell::Ref<'_, Repository> {
+        self.repo.borrow()
+    }
+
+    /// Fetches what `want` needs and resolves it.
+    fn fetch_want(&self, want: &GitWant, depth: Option<i32>) -> Result<Oid> {
+        let want_depth = depth.unwrap_or(match want {
+            GitWant::Ref { .. } => DEPTH_EXPR,
+            _ => DEPTH_REF,
+        });
+        match want {
+            GitWant::Branch(b) => {
+                let spec = branch_refspec(b);
+                let adv = self.fetch_new(&spec, want_depth)?;
+                if !adv.has(&format!("refs/heads/{b}")) {
+                    return Err(self.missing("branch", b, &adv));
+                }
+                self.resolve(want)
+            }
+            GitWant::Tag(t) => {
+                let spec = tag_refspec(t);
+                let adv = self.fetch_new(&spec, want_depth)?;
+                if !adv.has(&format!("refs/tags/{t}")) {
+                    return Err(self.missing("tag", t, &adv));
+                }
+                self.resolve(want)
+            }
+            GitWant::Head => {
+                let spec = head_refspec();
+                let adv = self.fetch_new(&spec, want_depth)?;
+                if !adv.has("HEAD") {
+                    bail!(
+                        "{} has no HEAD (an empty repository?); name a branch or tag with #branch= or #tag=",
+                        self.url.display
+                    );
+                }
+                self.resolve(want)
+            }
+            GitWant::Commit(c) => self.fetch_commit(c, want, depth),
+            GitWant::Ref {
+                branch: Some(b), ..
+            } => {
+                let spec = branch_refspec(b);
+                let adv = self.fetch_new(&spec, want_depth)?;
+                if !adv.has(&format!("refs/heads/{b}")) {
+                    return Err(self.missing("branch", b, &adv));
+                }
+                self.resolve_deepening(&[spec], want_depth, want)
+            }
+            GitWant::Ref { expr, branch: None } => match expr_base(expr) {
+                Base::Sha(sha) => self.fetch_commit(sha, want, depth),
+                Base::Head => {
+                    let spec = head_refspec();
+                    let adv = self.fetch_new(&spec, want_depth)?;
+                    if !adv.has("HEAD") {
+                        bail!("{} has no HEAD (an empty repository?)", self.url.display);
+                    }
+                    self.resolve_deepening(&[spec], want_depth, want)
+                }
+                Base::Name(name) => {
+                    let (name, kind) = strip_ref_prefix(name);
+                    let mut specs = Vec::new();
+                    if kind != Some("tag") {
+                        specs.push(branch_refspec(name));
+                    }
+                    if kind != Some("branch") {
+                        specs.push(tag_refspec(name));
+                    }
+                    let refs: Vec<&str> = specs.iter().map(String::as_str).collect();
+                    let adv = self.fetch(&specs, self.first_depth(&refs, want_depth))?;
+                    let found = (kind != Some("tag") && adv.has(&format!("refs/heads/{name}")))
+                        || (kind != Some("branch") && adv.has(&format!("refs/tags/{name}")));
+                    if !found {
+                        return Err(self.missing(kind.unwrap_or("ref"), name, &adv));
+                    }
+                    self.resolve_deepening(&specs, want_depth, want)
+                }
+            },
+        }
+    }
+
+    /// A commit by sha: straight from the server if it allows fetching by id (full shas only),
+    /// else from the default branch, else from every branch and tag with full history.
+    fn fetch_commit(&self, sha: &str, want: &GitWant, depth: Option<i32>) -> Result<Oid> {
+        if sha.len() < 4 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            bail!("commit {sha:?} is not a commit id (4 to 40 hex digits)");
+        }
+        // Another process may have fetched it while this one waited for the lock.
+        if let Ok(oid) = resolve_cached(&self.repo(), want) {
+            return Ok(oid);
+        }
+        let shallow_ok = self.may_shallow();
+        if sha.len() == 40 {
+            let spec = format!("+{sha}:refs/protosync/commits/{sha}");
+            let d = if shallow_ok {
+                depth.unwrap_or(DEPTH_REF)
+            } else {
+                DEPTH_FULL
+            };
+            match self.fetch(&[spec], d) {
+                Ok(_) => {
+                    if let Ok(oid) = resolve_cached(&self.repo(), want) {
+                        return Ok(oid);
+                    }
+                }
+                Err(e) => trace(&format!("fetching {sha} by id: {e:#}; trying branches")),
+            }
+        }
+        let d = if shallow_ok {
+            depth.unwrap_or(DEPTH_EXPR).max(DEPTH_EXPR)
+        } else {
+            DEPTH_FULL
+        };
+        self.fetch(&[head_refspec()], d)?;
+        if let Ok(oid) = resolve_cached(&self.repo(), want) {
+            return Ok(oid);
+        }
+        let all = [
+            "+refs/heads/*:refs/remotes/origin/*".to_owned(),
+            "+refs/tags/*:refs/tags/*".to_owned(),
+        ];
+        self.fetch(&all, self.deepest())?;
+        resolve_cached(&self.repo(), want).map_err(|_| {
+            anyhow!(
+                "commit {sha:?} not found in {} (searched every branch and tag)",
+                self.url.display
+            )
+        })
+    }
+
+    /// Fetches one refspec, `depth` deep if the ref is new to the cache.
+    fn fetch_new(&self, refspec: &str, depth: i32) -> Result<Advertised> {
+        self.fetch(&[refspec.to_owned()], self.first_depth(&[refspec], depth))
+    }
+
+    /// Whether a shallow fetch may be used: never on `file://` (libgit2's local transport
+    /// cannot), never into a cache that already holds complete history (a shallow fetch would
+    /// cut it), so only into a new cache or one that is shallow already.
+    fn may_shallow(&self) -> bool {
+        if self.url.scheme == Scheme::File {
+            return false;
+        }
+        self.repo().is_shallow() || self.repo().is_empty().unwrap_or(false)
+    }
+
+    /// The depth of the first fetch: a ref the cache already has is updated incrementally
+    /// (full depth: the server sends only what is new, nothing if it has not moved); a new ref
+    /// is fetched `depth` deep where that is allowed.
+    fn first_depth(&self, refspecs: &[&str], depth: i32) -> i32 {
+        if !self.may_shallow() {
+            return DEPTH_FULL;
+        }
+        // `ref=NAME~1` fetches NAME as a branch and as a tag: one of them existing is enough.
+        let known = refspecs.iter().any(|s| {
+            s.rsplit_once(':')
+                .is_some_and(|(_, dst)| self.repo().find_reference(dst).is_ok())
+        });
+        if known {
+            DEPTH_FULL
+        } else {
+            depth
+        }
+    }
+
+    /// The depth that fetches everything: unshallow a shallow cache, else full.
+    fn deepest(&self) -> i32 {
+        if self.repo().is_shallow() {
+            DEPTH_UNSHALLOW
+        } else {
+            DEPTH_FULL
+        }
+    }
+
+    /// Resolves an expression, deepening a shallow cache when the expression reaches past
+    /// its history: first to `depth` (at least [`DEPTH_EXPR`]), then to the whole history.
+    fn resolve_deepening(&self, refspecs: &[String], depth: i32, want: &GitWant) -> Result<Oid> {
+        if let Ok(oid) = resolve_cached(&self.repo(), want) {
+            return Ok(oid);
+        }
+        let mut tried = Vec::new();
+        for d in [depth.max(DEPTH_EXPR), DEPTH_UNSHALLOW] {
+            if !self.repo().is_shallow() || tried.contains(&d) {
+                break;
+            }
+            tried.push(d);
+            trace(&format!(
+                "{want} is beyond the fetched history of {}; deepening",
+                self.url.display
+            ));
+            self.fetch(refspecs, d)?;
+            if let Ok(oid) = resolve_cached(&self.repo(), want) {
+                return Ok(oid);
+            }
+        }
+        resolve_cached(&self.repo(), want).map_err(|_| {
+            anyhow!(
+                "{want} not found in {} (the revision expression names no commit in its history)",
+                self.url.display
+            )
+        })
+    }
+
+    fn resolve(&self, want: &GitWant) -> Result<Oid> {
+        resolve_cached(&self.repo(), want)
+            .map_err(|e| anyhow!("{want} in {}: {e:#}", self.url.display))
+    }
+
+    /// The error for a ref the remote does not advertise, with the closest names it does.
+    fn missing(&self, kind: &str, name: &str, adv: &Advertised) -> anyhow::Error {
+        let branches = adv.branches();
+        let tags = adv.tags();
+        let pool: Vec<&str> = match kind {
+            "branch" => branches,
+            "tag" => tags,
+            _ => branches.into_iter().chain(tags).collect(),
+        };
+        let near = crate::suggest::closest(name, pool.iter().copied(), 3);
+        let plural = if kind == "tag" { "tags" } else { "branches" };
+        let hint = if !near.is_empty() {
+            format!("; closest: {}", near.join(", "))
+        } else if pool.is_empty() {
+            format!("; the remote has no {plural}")
+        } else {
+            let some: Vec<&str> = pool.iter().take(5).copied().collect();
+            format!(
+                "; it has: {}{}",
+                some.join(", "),
+                if pool.len() > 5 { ", …" } else { "" }
+            )
+        };
+        anyhow!(
+            "{kind} {name:?} not found in remote repository {}{hint}",
+            self.url.display
+        )
+    }
+
+    /// One fetch (one connection) of `refspecs` at `depth`; returns what the remote
+    /// advertised. A shallow fetch the transport refuses is retried in full.
+    fn fetch(&self, refspecs: &[String], depth: i32) -> Result<Advertised> {
+        match self.fetch_once(refspecs, depth) {
+            Err(e) if depth != DEPTH_FULL && depth != DEPTH_UNSHALLOW && e.shallow_refused => {
+                trace(&format!(
+                    "{} refused a shallow fetch; fetching in full",
+                    self.url.display
+                ));
+                self.fetch_once(refspecs, DEPTH_FULL).map_err(|e| e.error)
+            }
+            other => other.map_err(|e| e.error),
+        }
+    }
+
+    fn fetch_once(&self, refspecs: &[String], depth: i32) -> Result<Advertised, FetchError> {
+        let result = self.fetch_with(&self.repo(), refspecs, depth);
+        let reopened = Repository::open_bare(&self.path).map_err(|e| FetchError {
+            error: anyhow!(
+                "cannot open the cache repository {}: {}",
+                self.path.display(),
+                e.message()
+            ),
+            shallow_refused: false,
+        })?;
+        *self.repo.borrow_mut() = reopened;
+        result
+    }
+
+    fn fetch_with(
+        &self,
+        repo: &Repository,
+        refspecs: &[String],
+        depth: i32,
+    ) -> Result<Advertised, FetchError> {
+        let start = Instant::now();
+        let calls = Cell::new(0u32);
+        let auth_failure: RefCell<Option<String>> = RefCell::new(None);
+        let mut remote = repo
+            .remote_anonymous(&self.url.connect)
+            .map_err(|e| FetchError {
+                error: anyhow!("{}: {}", self.url.display, self.auth.redact(e.message())),
+                shallow_refused: false,
+            })?;
+        let header = self.auth.header();
+        let headers: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut callbacks = RemoteCallbacks::new();
+        callbacks.credentials(|_url, _user_from_url, allowed| {
+            self.credentials(allowed, &calls, &auth_failure)
+        });
+        // libgit2 counts received bytes only while a progress callback is installed.
+        callbacks.transfer_progress(|_| true);
+        let mut proxy = ProxyOptions::new();
+        proxy.auto();
+        let mut fo = FetchOptions::new();
+        fo.remote_callbacks(callbacks)
+            .proxy_options(proxy)
+            .depth(depth)
+            .download_tags(AutotagOption::None)
+            .update_fetchhead(false)
+            .custom_headers(&headers);
+        let result = remote.fetch(refspecs, Some(&mut fo), Some("protosync: fetch"));
+        drop(fo);
+        if let Err(e) = result {
+            let message = self.auth.redact(e.message());
+            let shallow_refused = message.contains("shallow");
+            let error = match auth_failure.into_inner() {
+                Some(reason) => anyhow!("cannot fetch {}: {reason}", self.url.display),
+                None => {
+                    let mut hint = String::new();
+                    if message.contains("404") || message.contains("403") {
+                        hint.push_str(match &self.auth.token {
+                            Some(_) => {
+                                "; check the URL, and that the token can read the repository"
+                            }
+                            None => {
+                                "; check the URL (a private repository needs PROTOSYNC_GIT_TOKEN)"
+                            }
+                        });
+                    }
+                    if self.had_cache {
+                        hint.push_str(
+                            "; the cache holds an earlier fetch: add --offline to use it",
+                        );
+                    }
+                    anyhow!("cannot fetch {}: {message}{hint}", self.url.display)
+                }
+            };
+            return Err(FetchError {
+                error,
+                shallow_refused,
+            });
+        }
+        let names = remote
+            .list()
+            .map(|heads| heads.iter().map(|h| h.name().to_owned()).collect())
+            .unwrap_or_default();
+        if std::env::var_os("PROTOSYNC_TRACE").is_some() {
+            let stats = remote.stats();
+            let depth_text = match depth {
+                DEPTH_FULL => "full".to_owned(),
+                DEPTH_UNSHALLOW => "unshallow".to_owned(),
+                d => d.to_string(),
+            };
+            trace_since(
+                &format!(
+                    "fetch {} [{}] depth {depth_text}: {} objects, {} bytes",
+                    self.url.display,
+                    refspecs.join(" "),
+                    stats.received_objects(),
+                    stats.received_bytes()
+                ),
+                start,
+            );
+        }
+        Ok(Advertised { names })
+    }
+
+    /// The credentials callback: the ssh agent for ssh (user from the URL, else `git`); for
+    /// http(s) the token went out as a header already, so being asked means it was missing or
+    /// refused. Gives up after [`MAX_CREDENTIAL_CALLS`] calls (libgit2 asks again on failure).
+    fn credentials(
+        &self,
+        allowed: CredentialType,
+        calls: &Cell<u32>,
+        failure: &RefCell<Option<String>>,
+    ) -> Result<Cred, git2::Error> {
+        calls.set(calls.get() + 1);
+        let user = self.url.user.as_deref().unwrap_or("git");
+        let reason = if calls.get() > MAX_CREDENTIAL_CALLS {
+            if self.url.is_http() {
+                self.http_auth_reason()
+            } else {
+                format!(
+                    "ssh authentication as {user:?} failed: no key offered by the ssh agent was accepted \
+                     (check `ssh-add -l` and that the key has access)"
+                )
+            }
+        } else if allowed.contains(CredentialType::USERNAME) {
+            return Cred::username(user);
+        } else if allowed.contains(CredentialType::SSH_KEY) {
+            if std::env::var_os("SSH_AUTH_SOCK").is_none() && cfg!(unix) {
+                "ssh authentication needs an ssh agent, and SSH_AUTH_SOCK is not set \
+                 (start one with `eval $(ssh-agent)` and `ssh-add`)"
+                    .to_owned()
+            } else if calls.get() > 2 {
+                format!(
+                    "ssh authentication as {user:?} failed: no key offered by the ssh agent was accepted \
+                     (check `ssh-add -l` and that the key has access)"
+                )
+            } else {
+                return Cred::ssh_key_from_agent(user);
+            }
+        } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            self.http_auth_reason()
+        } else {
+            format!("the server asks for credentials protosync cannot provide ({allowed:?})")
+        };
+        *failure.borrow_mut() = Some(reason.clone());
+        Err(git2::Error::from_str(&reason))
+    }
+
+    fn http_auth_reason(&self) -> String {
+        match &self.auth.token {
+            Some((var, _)) => format!(
+                "the server refused the token from {var} (check that it is valid and can read this repository)"
+            ),
+            None => "the server requires authentication: set PROTOSYNC_GIT_TOKEN to a token that can read \
+                     this repository (GITHUB_TOKEN is used for GitHub hosts)"
+                .to_owned(),
+        }
+    }
+}
+
+struct FetchError {
+    error: anyhow::Error,
+    shallow_refused: bool,
+}
+
+fn branch_refspec(b: &str) -> String {
+    format!("+refs/heads/{b}:refs/remotes/origin/{b}")
+}
+
+fn tag_refspec(t: &str) -> String {
+    format!("+refs/tags/{t}:refs/tags/{t}")
+}
+
+fn head_refspec() -> String {
+    "+HEAD:refs/remotes/origin/HEAD".to_owned()
+}
+
+/// `PROTOSYNC_TRACE=1` prints fetch timings to stderr.
+fn trace(what: &str) {
+    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
+        eprintln!("trace: {what}");
+    }
+}
+
+fn trace_since(what: &str, since: Instant) {
+    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
+        eprintln!("trace: {what}: {:.3} s", since.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+            ("x-access-token:abc", "eC1hY2Nlc3MtdG9rZW46YWJj"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn urls_are_normalised_and_keyed() {
+        let u = RemoteUrl::parse("https://GitHub.com/acme/contracts.git/").unwrap();
+        assert_eq!(u.display, "https://github.com/acme/contracts.git");
+        assert_eq!(u.host, "github.com");
+        assert_eq!(u.key().len(), 32);
+        let ssh = RemoteUrl::parse("ssh://deploy@GitHub.com:22/acme/contracts.git").unwrap();
+        assert_eq!(ssh.display, "ssh://deploy@github.com:22/acme/contracts.git");
+        assert_eq!(ssh.normal, "ssh://github.com:22/acme/contracts.git");
+        assert_eq!(ssh.user.as_deref(), Some("deploy"));
+        assert_eq!(
+            ssh.key(),
+            RemoteUrl::parse("ssh://github.com:22/acme/contracts.git")
+                .unwrap()
+                .key()
+        );
+        let scp = RemoteUrl::parse("git@github.com:acme/contracts.git").unwrap();
+        assert_eq!(scp.display, "git@github.com:acme/contracts.git");
+        assert_eq!(scp.normal, "github.com:acme/contracts.git");
+        assert_eq!(scp.scheme, Scheme::Ssh);
+        assert_eq!(scp.user.as_deref(), Some("git"));
+        let file = RemoteUrl::parse("file:///tmp/x/contracts.git").unwrap();
+        assert_eq!(file.display, "file:///tmp/x/contracts.git");
+        assert_eq!(file.host, "");
+        let port = RemoteUrl::parse("http://127.0.0.1:8080/r.git").unwrap();
+        assert_eq!(port.host, "127.0.0.1");
+        let v6 = RemoteUrl::parse("https://[::1]:8443/r.git").unwrap();
+        assert_eq!(v6.host, "::1");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_refused_without_echoing_them() {
+        for url in [
+            "https://x-access-token:s3cret@github.com/o/r.git",
+            "https://s3cret@github.com/o/r.git",
+            "ssh://git:s3cret@github.com/o/r.git",
+        ] {
+            let e = RemoteUrl::parse(url).unwrap_err().to_string();
+            assert!(!e.contains("s3cret"), "{e}");
+            assert!(e.contains("github.com/o/r.git"), "{e}");
+            assert!(e.contains("PROTOSYNC_GIT_TOKEN"), "{e}");
+        }
+    }
+
+    #[test]
+    fn expressions_split_into_base_and_rest() {
+        assert_eq!(expr_base("HEAD~2"), Base::Head);
+        assert_eq!(expr_base("@~1"), Base::Head);
+        assert_eq!(expr_base("abc1234^"), Base::Sha("abc1234"));
+        assert_eq!(expr_base("v1.2~1"), Base::Name("v1.2"));
+        assert_eq!(expr_base("release/1.x"), Base::Name("release/1.x"));
+        assert_eq!(split_expr("main@{1}"), ("main", "@{1}"));
+        assert_eq!(strip_ref_prefix("origin/main"), ("main", Some("branch")));
+        assert_eq!(strip_ref_prefix("refs/tags/v1"), ("v1", Some("tag")));
+        assert_eq!(strip_ref_prefix("main"), ("main", None));
+    }
+
+    #[test]
+    fn redaction_covers_the_token_and_its_header() {
+        let auth = Auth {
+            token: Some(("PROTOSYNC_GIT_TOKEN", "tok-123".into())),
+        };
+        let header = auth.header().unwrap();
+        let value = header.trim_start_matches("Authorization: Basic ");
+        let text = format!("bad header '{value}' for tok-123");
+        assert_eq!(auth.redact(&text), "bad header '***' for ***");
+    }
 }
