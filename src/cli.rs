@@ -47,6 +47,10 @@ pub struct BreakingArgs {
     /// Configuration file (protosync.toml or buf.yaml); default: found in the input directory.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Configuration whose module layout (roots, excludes) applies to the --against side;
+    /// default: the one found in the against input. Its rules are not used.
+    #[arg(long, value_name = "FILE")]
+    pub against_config: Option<PathBuf>,
     /// Rules or categories to run, replacing the configured `use` (repeatable).
     #[arg(long = "use", value_name = "RULE_OR_CATEGORY")]
     pub use_: Vec<String>,
@@ -113,6 +117,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 input: args.input,
                 against: args.against,
                 config: args.config,
+                against_config: args.against_config,
                 overrides: Overrides {
                     use_: args.use_,
                     except: args.except,

@@ -19,6 +19,8 @@ pub struct BreakingOptions {
     pub input: String,
     pub against: String,
     pub config: Option<PathBuf>,
+    /// Configuration whose module layout applies to the `--against` side.
+    pub against_config: Option<PathBuf>,
     pub overrides: Overrides,
     pub includes: Vec<PathBuf>,
     pub load: LoadOptions,
@@ -141,10 +143,10 @@ fn load_side(
     let spec = input::spec::parse(spec).map_err(|e| anyhow!("{label}: {e}"))?;
     match input::load(&spec, &opts.load, label)? {
         Loaded::Files(files) => {
-            let layout = if rules_layout {
-                config::load(files.as_ref(), opts.config.as_deref())?
-            } else {
-                config::load_layout_only(files.as_ref())?
+            let layout = match (rules_layout, &opts.against_config) {
+                (true, _) => config::load(files.as_ref(), opts.config.as_deref())?,
+                (false, Some(path)) => config::load(files.as_ref(), Some(path))?,
+                (false, None) => config::load_layout_only(files.as_ref())?,
             };
             let side = read_side(files.as_ref(), &layout, &opts.includes, label)?;
             Ok((side, layout))

@@ -446,3 +446,37 @@ fn editions_feature_change_is_found() {
         "acme/v1/invoice.proto:4:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"id\" on message \"Invoice\" changed cardinality from \"optional with explicit presence\" to \"optional with implicit presence\".\n"
     );
 }
+
+#[test]
+fn against_config_lays_out_the_against_side() {
+    let t = pair();
+    // The previous side has a broken file under vendor/ that its layout must exclude.
+    write(
+        t.path(),
+        "previous/vendor/broken.proto",
+        "syntax = \"proto3\";\nmessage {\n",
+    );
+    write(
+        t.path(),
+        "layout.yaml",
+        "version: v1\nbuild:\n  excludes: [vendor]\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("against does not compile: vendor/broken.proto"));
+    let out = breaking(&t)
+        .args(["--against-config", "layout.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("FIELD_SAME_TYPE"));
+}
