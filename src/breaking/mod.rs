@@ -175,7 +175,11 @@ impl<'a> Checker<'a> {
                         }
                     })
                     .unwrap_or(Span::UNKNOWN);
-                (Some(file.path.clone()), Some(span))
+                // An image without source info: the element is named, with no position.
+                (
+                    Some(file.path.clone()),
+                    file.spans.has_positions().then_some(span),
+                )
             }
         };
         Finding {

@@ -63,16 +63,16 @@ impl Res {
                 }
                 Feature::EnumType => {
                     self.enum_closed = v == "CLOSED";
-                    own.enum_type = Some(s.span);
+                    own.enum_type = located(s.span);
                 }
                 Feature::Utf8Validation => {
                     self.utf8_verify = v == "VERIFY";
-                    own.utf8 = Some(s.span);
+                    own.utf8 = located(s.span);
                 }
                 Feature::MessageEncoding => self.delimited = v == "DELIMITED",
                 Feature::JsonFormat => {
                     self.json_allow = v == "ALLOW";
-                    own.json_format = Some(s.span);
+                    own.json_format = located(s.span);
                 }
                 Feature::CppStringType => {
                     self.cpp = match v {
@@ -80,17 +80,22 @@ impl Res {
                         "VIEW" => CppString::View,
                         _ => CppString::String,
                     };
-                    own.cpp = Some(s.span);
+                    own.cpp = located(s.span);
                 }
                 Feature::JavaUtf8Validation => {
                     self.java_verify = v == "VERIFY";
-                    own.java = Some(s.span);
+                    own.java = located(s.span);
                 }
                 Feature::RepeatedFieldEncoding => {}
             }
         }
         (self, own)
     }
+}
+
+/// A feature's span, unless it is [`UNLOCATED`].
+fn located(span: RawSpan) -> Option<RawSpan> {
+    (span != UNLOCATED).then_some(span)
 }
 
 struct FileCtx<'a> {

@@ -17,6 +17,11 @@ pub use spans::{Span, SpanSource};
 /// A 0-based `[start_line, start_col, end_line, end_col]` span as source info gives it.
 pub type RawSpan = [i32; 4];
 
+/// The span of a feature setting whose position is unknown (an image without source info, or a
+/// location the source info lacks): the model treats it as no span, so findings fall back to the
+/// element's location (or to none).
+pub const UNLOCATED: RawSpan = [0, 0, 0, 0];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Syntax {
     Proto2,

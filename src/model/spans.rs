@@ -65,6 +65,12 @@ impl SpanSource {
         }
     }
 
+    /// Whether findings in this file can have a position at all (`false` for [`Origin::None`]:
+    /// an image without source info).
+    pub fn has_positions(&self) -> bool {
+        !matches!(self.origin, Origin::None)
+    }
+
     fn index(&self) -> &Index {
         self.index.get_or_init(|| match &self.origin {
             Origin::Text { name, text } => index_text(name, text),

@@ -1,6 +1,5 @@
 //! GitHub Actions workflow commands: one `::error` annotation per finding.
 
-use crate::model::Span;
 use crate::pipeline::BreakingReport;
 
 /// Escapes a message for a workflow command.
@@ -18,9 +17,14 @@ fn prop(s: &str) -> String {
 pub fn render(report: &BreakingReport) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        match &f.path {
-            Some(path) => {
-                let s = f.span.unwrap_or(Span::UNKNOWN);
+        match (&f.path, f.span) {
+            (Some(path), None) => out.push_str(&format!(
+                "::error file={},title={}::{}\n",
+                prop(path),
+                f.rule,
+                data(&f.message)
+            )),
+            (Some(path), Some(s)) => {
                 out.push_str(&format!(
                     "::error file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
                     prop(path),
@@ -32,7 +36,7 @@ pub fn render(report: &BreakingReport) -> String {
                     data(&f.message)
                 ));
             }
-            None => out.push_str(&format!("::error title={}::{}\n", f.rule, data(&f.message))),
+            (None, _) => out.push_str(&format!("::error title={}::{}\n", f.rule, data(&f.message))),
         }
     }
     out

@@ -1,5 +1,5 @@
 //! One JSON document: `{"findings": [...], "summary": {...}}`, positions 1-based, `path` null
-//! for findings without a file.
+//! for findings without a file, positions null for findings without a position.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ pub fn render(report: &BreakingReport) -> String {
         .iter()
         .map(|f| {
             let s = f.span.unwrap_or(Span::UNKNOWN);
-            let located = f.path.is_some();
+            let located = f.path.is_some() && f.span.is_some();
             json!({
                 "rule": f.rule.as_str(),
                 "categories": super::categories(f, report.version).iter().map(|c| c.id()).collect::<Vec<_>>(),
