@@ -908,3 +908,178 @@ fn two_processes_share_one_cold_cache() {
     assert!(repo.find_reference("refs/tags/v1").is_ok());
     git(&e[0].join("repo"), &["fsck", "--no-progress"]);
 }
+
+/// A child process killed when the test ends.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what} never came up"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// ssh against a real sshd on 127.0.0.1 (where OpenSSH's server is installed): the agent's
+/// key gets in; a key the server refuses ends in a message, not in libgit2 asking forever;
+/// no agent and an unknown host key are explained.
+#[test]
+fn ssh_remote_uses_the_agent_and_gives_up_on_a_refused_key() {
+    let sshd = Path::new("/usr/sbin/sshd");
+    let have = |tool: &str| {
+        StdCommand::new(tool)
+            .arg("-h")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if !sshd.exists() || !have("ssh-agent") || !have("ssh-keygen") || !have("ssh-add") {
+        eprintln!("skipped: OpenSSH server or client tools not installed");
+        return;
+    }
+    let t = TempDir::new().unwrap();
+    let (bare, _) = contracts(t.path(), &[BEFORE, AFTER]);
+    let s = t.path().join("ssh");
+    let home = t.path().join("home");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    for key in ["hostkey", "good", "bad"] {
+        let status = StdCommand::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(s.join(key))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::fs::copy(s.join("good.pub"), s.join("authorized_keys")).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = s.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {host}\nAuthorizedKeysFile {keys}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {pid}\n",
+            host = s.join("hostkey").display(),
+            keys = s.join("authorized_keys").display(),
+            pid = s.join("sshd.pid").display(),
+        ),
+    )
+    .unwrap();
+    // sshd insists on its privilege-separation directory when it runs as root.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let _sshd = Daemon(
+        StdCommand::new(sshd)
+            .arg("-D")
+            .arg("-f")
+            .arg(&config)
+            .arg("-E")
+            .arg(s.join("sshd.log"))
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("sshd", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let host_pub = std::fs::read_to_string(s.join("hostkey.pub")).unwrap();
+    let host_key: Vec<&str> = host_pub.split_whitespace().take(2).collect();
+    std::fs::write(
+        home.join(".ssh/known_hosts"),
+        format!("[127.0.0.1]:{port} {}\n", host_key.join(" ")),
+    )
+    .unwrap();
+    let agent = |name: &str, key: &str| {
+        let sock = s.join(format!("{name}.sock"));
+        let daemon = Daemon(
+            StdCommand::new("ssh-agent")
+                .arg("-D")
+                .arg("-a")
+                .arg(&sock)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for("ssh-agent", || sock.exists());
+        let status = StdCommand::new("ssh-add")
+            .arg("-q")
+            .arg(s.join(key))
+            .env("SSH_AUTH_SOCK", &sock)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        (daemon, sock)
+    };
+    let (_good_agent, good_sock) = agent("good-agent", "good");
+    let (_bad_agent, bad_sock) = agent("bad-agent", "bad");
+    let user = String::from_utf8(StdCommand::new("id").arg("-un").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("ssh://{user}@127.0.0.1:{port}{}", bare.display());
+    let input = format!("{url}#branch=main,subdir=proto");
+    let against = format!("{url}#tag=v1,subdir=proto");
+
+    let ok = breaking(
+        protosync(&t.path().join("cache-ok"), &home).env("SSH_AUTH_SOCK", &good_sock),
+        &input,
+        &against,
+        &[],
+    );
+    assert_eq!(ok.code, Some(1), "{}", ok.stderr);
+    assert_eq!(ok.stdout, FINDING);
+
+    let started = Instant::now();
+    let refused = breaking(
+        protosync(&t.path().join("cache-bad"), &home).env("SSH_AUTH_SOCK", &bad_sock),
+        &input,
+        &against,
+        &[],
+    );
+    assert_eq!(refused.code, Some(2));
+    assert!(
+        refused.stderr.contains(&format!(
+            "cannot fetch {url}: ssh authentication as \"{user}\" failed: no key offered by the ssh agent was accepted"
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    let no_agent = breaking(
+        &mut protosync(&t.path().join("cache-none"), &home),
+        &input,
+        &against,
+        &[],
+    );
+    assert_eq!(no_agent.code, Some(2));
+    assert!(
+        no_agent.stderr.contains("SSH_AUTH_SOCK is not set"),
+        "{}",
+        no_agent.stderr
+    );
+
+    let stranger = t.path().join("stranger");
+    std::fs::create_dir_all(&stranger).unwrap();
+    let unknown = breaking(
+        protosync(&t.path().join("cache-unknown"), &stranger).env("SSH_AUTH_SOCK", &good_sock),
+        &input,
+        &against,
+        &[],
+    );
+    assert_eq!(unknown.code, Some(2));
+    assert!(unknown.stderr.contains("known_hosts"), "{}", unknown.stderr);
+}

@@ -937,6 +937,12 @@ impl Fetcher<'_> {
                             }
                         });
                     }
+                    if message.contains("hostkey") {
+                        hint.push_str(&format!(
+                            "; is {} in ~/.ssh/known_hosts? (add it with ssh-keyscan)",
+                            self.url.host
+                        ));
+                    }
                     if self.had_cache {
                         hint.push_str(
                             "; the cache holds an earlier fetch: add --offline to use it",
