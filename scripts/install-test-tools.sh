@@ -52,6 +52,18 @@ if [ -z "$found" ]; then
 fi
 echo "protoc: $found: $("$found" --version)"
 
+# The ssh remote test runs a real sshd and ssh-agent on 127.0.0.1 (Debian's OpenSSH packages).
+if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "openssh: installing openssh-server openssh-client"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null
+    else
+        echo "warning: OpenSSH server not installed; the ssh remote test will be skipped outside CI" >&2
+    fi
+fi
+[ -x /usr/sbin/sshd ] && echo "sshd: $(/usr/sbin/sshd -V 2>&1 | head -n1 || true)"
+
 if ! git --version >/dev/null 2>&1; then
     echo "error: git is not installed (apt-get install git)" >&2
     exit 1

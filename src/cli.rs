@@ -29,7 +29,7 @@ pub enum Command {
     /// Report breaking changes of INPUT against a previous version.
     ///
     /// Exit code 0: no breaking change; 1: breaking changes found; 2: usage, config or input error.
-    Breaking(BreakingArgs),
+    Breaking(Box<BreakingArgs>),
     /// List every breaking rule with its categories and why it breaks callers.
     Rules(RulesArgs),
 }
@@ -113,6 +113,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Command::Breaking(args) => {
+            let args = *args;
             let opts = BreakingOptions {
                 input: args.input,
                 against: args.against,
