@@ -2264,7 +2264,8 @@ fn feature_entries(option: &UninterpretedOption) -> Result<Vec<FeatureEntry>, St
     }
 }
 
-fn option_name(parts: &[NamePart]) -> String {
+/// An option's name as written: `jstype`, `(acme.opt).field`.
+pub(crate) fn option_name(parts: &[NamePart]) -> String {
     parts
         .iter()
         .map(|p| {

@@ -187,20 +187,6 @@ fn add_info(index: &mut Index, info: &SourceCodeInfo) {
     }
 }
 
-fn option_name(opt: &UninterpretedOption) -> String {
-    opt.name
-        .iter()
-        .map(|p| {
-            if p.is_extension {
-                format!("({})", p.name_part)
-            } else {
-                p.name_part.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 fn add_options(index: &mut Index, path: &[i32], options_field: i32, opts: &[UninterpretedOption]) {
     for (i, opt) in opts.iter().enumerate() {
         let mut p = path.to_vec();
@@ -208,7 +194,7 @@ fn add_options(index: &mut Index, path: &[i32], options_field: i32, opts: &[Unin
         if let Some(raw) = index.spans.get(&p).copied() {
             index
                 .options
-                .entry((path.to_vec(), option_name(opt)))
+                .entry((path.to_vec(), editions::option_name(&opt.name)))
                 .or_insert(raw);
         }
     }
