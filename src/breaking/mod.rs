@@ -244,6 +244,20 @@ pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> 
     enums::check(&mut checker, &prev_names, &cur_names);
     service::check(&mut checker, &prev_names, &cur_names);
     let pending = std::mem::take(&mut checker.pending);
+    // Positions need each file with a finding parsed again: do those files on all cores first.
+    let mut files: Vec<usize> = pending.iter().filter_map(|p| p.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        for part in files.chunks(files.len().div_ceil(threads).max(1)) {
+            s.spawn(move || {
+                for &i in part {
+                    cur.files[i].spans.prepare();
+                }
+            });
+        }
+    });
     let mut findings: Vec<Finding> = pending.into_iter().map(|p| checker.resolve(p)).collect();
     sort_findings(&mut findings);
     findings

@@ -276,15 +276,47 @@ pub fn compile_pair(
         let a_by_name: HashMap<&str, &ParseResult> =
             a_results.iter().map(|(n, r)| (*n, r)).collect();
         let mut b_own = b_own;
-        collect_parsed(b.files.keys().map(|name| {
-            let r = b_own
-                .remove(name.as_str())
-                .unwrap_or_else(|| match a_by_name[name.as_str()] {
-                    Ok((fdp, ed)) => Ok((fdp.clone(), ed.clone())),
-                    Err(_) => Err(protox::Error::new("shared file failed to parse")),
-                });
-            (name.as_str(), r)
-        }))
+        let owned: Vec<(&str, ParseResult)> = b
+            .files
+            .keys()
+            .filter_map(|n| b_own.remove(n.as_str()).map(|r| (n.as_str(), r)))
+            .collect();
+        // Clone the shared parses on all cores.
+        let own_names: std::collections::HashSet<&str> = owned.iter().map(|(n, _)| *n).collect();
+        let shared: Vec<&str> = b
+            .files
+            .keys()
+            .map(String::as_str)
+            .filter(|n| !own_names.contains(n))
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = shared.len().div_ceil(threads).max(1);
+        let cloned: Vec<(&str, ParseResult)> = std::thread::scope(|s| {
+            let handles: Vec<_> = shared
+                .chunks(chunk)
+                .map(|part| {
+                    let a_by_name = &a_by_name;
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|name| {
+                                let r = match a_by_name[name] {
+                                    Ok((fdp, ed)) => Ok((fdp.clone(), ed.clone())),
+                                    Err(_) => {
+                                        Err(protox::Error::new("shared file failed to parse"))
+                                    }
+                                };
+                                (*name, r)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("clone thread"))
+                .collect()
+        });
+        collect_parsed(owned.into_iter().chain(cloned))
     };
     let a_parsed = collect_parsed(a_results.into_iter());
     trace("both", "share", t);

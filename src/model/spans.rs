@@ -71,6 +71,11 @@ impl SpanSource {
         !matches!(self.origin, Origin::None)
     }
 
+    /// Computes the positions now (they are otherwise computed on first use).
+    pub fn prepare(&self) {
+        self.index();
+    }
+
     fn index(&self) -> &Index {
         self.index.get_or_init(|| match &self.origin {
             Origin::Text { name, text } => index_text(name, text),
