@@ -111,13 +111,22 @@ fn compile_both(
         Ok(tree) => compile::compile(tree, label).map_err(|e| anyhow!(e)),
         Err(image) => Ok(*image),
     };
-    let (cur_compiled, prev_compiled) = match (cur, prev) {
+    let (cur, prev) = match (cur, prev) {
         (Ok(a), Ok(b)) => {
-            let (a, b) = compile::compile_pair((a, "input"), (b, "against"));
-            (a.map_err(|e| anyhow!(e))?, b.map_err(|e| anyhow!(e))?)
+            // The previous side is compiled whole; of the input, only what changed.
+            let (prev, cur) = compile::compile_pair((b, "against"), (a, "input"));
+            let (prev, cur) = (prev.map_err(|e| anyhow!(e))?, cur.map_err(|e| anyhow!(e))?);
+            trace("compile", t);
+            let t = std::time::Instant::now();
+            let prev_schema = model::build(&prev);
+            let cur_schema = model::build_incremental(&cur.compiled, &cur.unchanged, &prev_schema);
+            trace("models", t);
+            std::thread::spawn(move || drop((cur, prev)));
+            return Ok((cur_schema, prev_schema));
         }
         (a, b) => (one(a, "input")?, one(b, "against")?),
     };
+    let (cur_compiled, prev_compiled) = (cur, prev);
     trace("compile", t);
     let t = std::time::Instant::now();
     let (cur, prev) = std::thread::scope(|s| {

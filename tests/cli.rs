@@ -480,3 +480,35 @@ fn against_config_lays_out_the_against_side() {
         .unwrap()
         .contains("FIELD_SAME_TYPE"));
 }
+
+/// The input side is compiled incrementally: a file that did not change but imports one that
+/// did must still be judged with the new import.
+#[test]
+fn unchanged_file_sees_the_change_of_its_import() {
+    let t = TempDir::new().unwrap();
+    let user = "syntax = \"proto3\";\npackage acme.v1;\nimport \"acme/v1/types.proto\";\nmessage User {\n  Status status = 1;\n}\n";
+    write(t.path(), "previous/acme/v1/user.proto", user);
+    write(t.path(), "current/acme/v1/user.proto", user);
+    write(
+        t.path(),
+        "previous/acme/v1/types.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\nenum Status {\n  STATUS_UNSPECIFIED = 0;\n}\n",
+    );
+    write(
+        t.path(),
+        "current/acme/v1/types.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\nmessage Status {\n}\n",
+    );
+    // An unrelated, unchanged file stays shared.
+    let other = "syntax = \"proto3\";\npackage acme.v1;\nmessage Other {\n  int32 n = 1;\n}\n";
+    write(t.path(), "previous/acme/v1/other.proto", other);
+    write(t.path(), "current/acme/v1/other.proto", other);
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "acme/v1/types.proto:1:1: ENUM_NO_DELETE Previously present enum \"Status\" was deleted from file.\n\
+         acme/v1/user.proto:5:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"status\" on message \"User\" changed cardinality from \"optional with implicit presence\" to \"optional with explicit presence\".\n\
+         acme/v1/user.proto:5:3: FIELD_SAME_TYPE Field \"1\" with name \"status\" on message \"User\" changed type from \"enum\" to \"message\".\n"
+    );
+}

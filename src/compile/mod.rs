@@ -180,7 +180,12 @@ impl FileResolver for Resolver {
     }
 }
 
-fn link(tree: &Arc<SourceTree>, parsed: Option<Parsed>) -> Result<Compiled, protox::Error> {
+/// Links `targets` (every file of the tree when `None`); imports come from `parsed` first.
+fn link(
+    tree: &Arc<SourceTree>,
+    parsed: Option<Parsed>,
+    targets: Option<Vec<String>>,
+) -> Result<Compiled, protox::Error> {
     let (files, editions) = match parsed {
         Some(p) => (Some(std::sync::Mutex::new(p.files)), p.editions),
         None => (None, HashMap::new()),
@@ -190,7 +195,7 @@ fn link(tree: &Arc<SourceTree>, parsed: Option<Parsed>) -> Result<Compiled, prot
         tree: tree.clone(),
         parsed: files,
     };
-    let targets: Vec<String> = tree.files.keys().cloned().collect();
+    let targets: Vec<String> = targets.unwrap_or_else(|| tree.files.keys().cloned().collect());
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true);
     compiler.include_source_info(false);
@@ -219,13 +224,14 @@ fn trace(side: &str, what: &str, since: std::time::Instant) {
 fn finish(
     tree: Arc<SourceTree>,
     parsed: Result<Parsed, protox::Error>,
+    targets: Option<Vec<String>>,
     side: &str,
 ) -> Result<Compiled, Box<CompileError>> {
     let t = std::time::Instant::now();
-    let fast = parsed.and_then(|parsed| link(&tree, Some(parsed)));
+    let fast = parsed.and_then(|parsed| link(&tree, Some(parsed), targets));
     trace(side, "link", t);
     fast.map_err(|_| {
-        let err = match link(&tree, None) {
+        let err = match link(&tree, None, None) {
             Ok(_) => fast_error_again(&tree),
             Err(err) => err,
         };
@@ -238,102 +244,145 @@ pub fn compile(tree: SourceTree, side: &str) -> Result<Compiled, Box<CompileErro
     let t = std::time::Instant::now();
     let parsed = parse_tree(&tree);
     trace(side, "parse", t);
-    finish(Arc::new(tree), parsed, side)
+    finish(Arc::new(tree), parsed, None, side)
 }
 
-/// Compiles two versions of a tree: files with the same path and content are parsed once,
-/// then both sides are linked on their own threads.
+/// The second side of a pair, compiled incrementally.
+pub struct Incremental {
+    /// A compilation of the files that changed (and the files that import them).
+    pub compiled: Compiled,
+    /// Files equal to the first side's whose imports are all unchanged too: their model is the
+    /// first side's.
+    pub unchanged: Vec<String>,
+}
+
+/// Compiles two versions of a tree. The first is compiled whole. Of the second, only what
+/// changed is parsed and linked: a file with the same path and content as in the first, all of
+/// whose imports are unchanged too, compiles to the same thing and is not compiled again. Both
+/// links run on their own threads.
 pub fn compile_pair(
     (a, a_side): (SourceTree, &str),
     (b, b_side): (SourceTree, &str),
 ) -> (
     Result<Compiled, Box<CompileError>>,
-    Result<Compiled, Box<CompileError>>,
+    Result<Incremental, Box<CompileError>>,
 ) {
     let t = std::time::Instant::now();
+    let identical = |name: &str, text: &str| a.files.get(name).is_some_and(|t| **t == *text);
     let mut entries: Vec<(&str, &str)> = a.files.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
     let a_count = entries.len();
     for (name, text) in &b.files {
-        if a.files.get(name).map(|t| **t != **text).unwrap_or(true) {
+        if !identical(name, text) {
             entries.push((name.as_str(), &**text));
         }
     }
-    let mut results: Vec<Option<ParseResult>> = parse_all(&entries).into_iter().map(Some).collect();
+    let mut results = parse_all(&entries);
     trace("both", "parse", t);
     let t = std::time::Instant::now();
-    // b's own parses, then clones of the parses it shares with a.
     let b_own: HashMap<&str, ParseResult> = entries[a_count..]
         .iter()
         .map(|e| e.0)
-        .zip(results.drain(a_count..).map(Option::unwrap))
+        .zip(results.drain(a_count..))
         .collect();
-    let a_results: Vec<(&str, ParseResult)> = entries[..a_count]
+    let a_results: HashMap<&str, ParseResult> = entries[..a_count]
         .iter()
         .map(|e| e.0)
-        .zip(results.into_iter().map(Option::unwrap))
+        .zip(results)
         .collect();
-    let b_parsed = {
-        let a_by_name: HashMap<&str, &ParseResult> =
-            a_results.iter().map(|(n, r)| (*n, r)).collect();
-        let mut b_own = b_own;
-        let owned: Vec<(&str, ParseResult)> = b
-            .files
-            .keys()
-            .filter_map(|n| b_own.remove(n.as_str()).map(|r| (n.as_str(), r)))
-            .collect();
-        // Clone the shared parses on all cores.
-        let own_names: std::collections::HashSet<&str> = owned.iter().map(|(n, _)| *n).collect();
-        let shared: Vec<&str> = b
-            .files
-            .keys()
-            .map(String::as_str)
-            .filter(|n| !own_names.contains(n))
-            .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = shared.len().div_ceil(threads).max(1);
-        let cloned: Vec<(&str, ParseResult)> = std::thread::scope(|s| {
-            let handles: Vec<_> = shared
-                .chunks(chunk)
-                .map(|part| {
-                    let a_by_name = &a_by_name;
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|name| {
-                                let r = match a_by_name[name] {
-                                    Ok((fdp, ed)) => Ok((fdp.clone(), ed.clone())),
-                                    Err(_) => {
-                                        Err(protox::Error::new("shared file failed to parse"))
-                                    }
-                                };
-                                (*name, r)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("clone thread"))
-                .collect()
-        });
-        collect_parsed(owned.into_iter().chain(cloned))
+
+    // Imports of a second-side file, as parsed.
+    let deps = |name: &str| -> Option<&Vec<String>> {
+        let r = b_own.get(name).or_else(|| a_results.get(name))?;
+        r.as_ref().ok().map(|(fdp, _)| &fdp.dependency)
     };
+    // unchanged(f): same content as in the first side, and every import inside the tree
+    // unchanged too (imports from outside the tree resolve the same way on both sides).
+    let mut memo: HashMap<&str, bool> = HashMap::new();
+    fn unchanged<'n>(
+        name: &'n str,
+        b: &'n SourceTree,
+        identical: &dyn Fn(&str, &str) -> bool,
+        deps: &dyn Fn(&str) -> Option<&'n Vec<String>>,
+        memo: &mut HashMap<&'n str, bool>,
+    ) -> bool {
+        if let Some(v) = memo.get(name) {
+            return *v;
+        }
+        memo.insert(name, false); // an import cycle is never unchanged
+        let Some(text) = b.files.get(name) else {
+            return true;
+        };
+        let v = identical(name, text)
+            && deps(name).is_some_and(|ds| {
+                ds.iter().all(|d| {
+                    !b.files.contains_key(d.as_str()) || unchanged(d, b, identical, deps, memo)
+                })
+            });
+        memo.insert(name, v);
+        v
+    }
+    let mut relink: Vec<String> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
+    for name in b.files.keys() {
+        if unchanged(name, &b, &identical, &deps, &mut memo) {
+            kept.push(name.clone());
+        } else {
+            relink.push(name.clone());
+        }
+    }
+    // The second side's link needs its changed files and what they import from the tree.
+    let mut needed: Vec<&str> = relink.iter().map(String::as_str).collect();
+    let mut seen: std::collections::HashSet<&str> = needed.iter().copied().collect();
+    let mut i = 0;
+    while i < needed.len() {
+        if let Some(ds) = deps(needed[i]) {
+            for d in ds {
+                if b.files.contains_key(d.as_str()) && seen.insert(d.as_str()) {
+                    needed.push(d.as_str());
+                }
+            }
+        }
+        i += 1;
+    }
+    let needed: Vec<String> = needed.into_iter().map(str::to_owned).collect();
+    drop(seen);
+    let mut b_own = b_own;
+    let b_parsed = collect_parsed(needed.iter().map(String::as_str).map(|name| {
+        let r = b_own
+            .remove(name)
+            .unwrap_or_else(|| match &a_results[name] {
+                Ok((fdp, ed)) => Ok((fdp.clone(), ed.clone())),
+                Err(_) => Err(protox::Error::new("shared file failed to parse")),
+            });
+        (name, r)
+    }));
     let a_parsed = collect_parsed(a_results.into_iter());
-    trace("both", "share", t);
+    trace(
+        "both",
+        &format!(
+            "plan ({} of {} second-side files to link)",
+            relink.len(),
+            b.files.len()
+        ),
+        t,
+    );
     let (a, b) = (Arc::new(a), Arc::new(b));
     std::thread::scope(|s| {
-        let ha = s.spawn(|| finish(a.clone(), a_parsed, a_side));
-        let hb = s.spawn(|| finish(b.clone(), b_parsed, b_side));
+        let ha = s.spawn(|| finish(a.clone(), a_parsed, None, a_side));
+        let hb = s.spawn(|| finish(b.clone(), b_parsed, Some(relink), b_side));
         (
             ha.join().expect("link thread"),
-            hb.join().expect("link thread"),
+            hb.join().expect("link thread").map(|compiled| Incremental {
+                compiled,
+                unchanged: kept,
+            }),
         )
     })
 }
 
 /// Only reached if the slow path unexpectedly succeeds; reproduce the fast-path error.
 fn fast_error_again(tree: &Arc<SourceTree>) -> protox::Error {
-    match parse_tree(tree).and_then(|p| link(tree, Some(p))) {
+    match parse_tree(tree).and_then(|p| link(tree, Some(p), None)) {
         Err(err) => err,
         Ok(_) => protox::Error::new("the compiler failed once and then succeeded; please report"),
     }

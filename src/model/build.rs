@@ -2,6 +2,7 @@
 //! openness, encodings, UTF-8, JSON format, C++/Java options) for proto2, proto3 and editions.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use prost_reflect::{
     EnumDescriptor, ExtensionDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, Value,
@@ -121,30 +122,39 @@ impl FileCtx<'_> {
     }
 }
 
-/// Builds one side's schema from its compiled form.
+/// Builds one side's schema from its compiled form (files on all cores).
 pub fn build(compiled: &Compiled) -> Schema {
-    let mut files = Vec::with_capacity(compiled.targets.len());
-    for name in &compiled.targets {
-        let Some(fd) = compiled.pool.get_file_by_name(name) else {
-            continue;
-        };
-        let text = compiled.tree.files.get(name).cloned();
-        let origin = match text {
-            Some(text) if fd.file_descriptor_proto().source_code_info.is_none() => Origin::Text {
-                name: name.clone(),
-                text,
-            },
-            _ => match &fd.file_descriptor_proto().source_code_info {
-                Some(info) => Origin::Info(std::sync::Arc::new(info.clone())),
-                None => Origin::None,
-            },
-        };
-        files.push(build_file(&fd, compiled.editions.get(name), origin));
+    let mut files = build_files(compiled, &compiled.targets);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Schema {
+        files,
+        enum_shapes: enum_shapes(compiled, HashMap::new()),
+    }
+}
+
+/// Builds the second side of a comparison from a compilation of only its changed files
+/// (`compiled.targets`): every other file is unchanged, and so are its imports, so its model
+/// is the first side's, shared.
+pub fn build_incremental(compiled: &Compiled, unchanged: &[String], first: &Schema) -> Schema {
+    let mut files = build_files(compiled, &compiled.targets);
+    for name in unchanged {
+        if let Some(i) = first.file_index(name) {
+            files.push(first.files[i].clone());
+        }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut enum_shapes = HashMap::new();
+    Schema {
+        files,
+        enum_shapes: enum_shapes(compiled, first.enum_shapes.clone()),
+    }
+}
+
+fn enum_shapes(
+    compiled: &Compiled,
+    mut shapes: HashMap<String, EnumShape>,
+) -> HashMap<String, EnumShape> {
     for e in compiled.pool.all_enums() {
-        enum_shapes.insert(
+        shapes.insert(
             e.full_name().to_owned(),
             EnumShape {
                 name: e.name().to_owned(),
@@ -155,7 +165,44 @@ pub fn build(compiled: &Compiled) -> Schema {
             },
         );
     }
-    Schema { files, enum_shapes }
+    shapes
+}
+
+fn build_files(compiled: &Compiled, names: &[String]) -> Vec<Arc<File>> {
+    let one = |name: &String| -> Option<Arc<File>> {
+        let fd = compiled.pool.get_file_by_name(name)?;
+        let text = compiled.tree.files.get(name).cloned();
+        let origin = match text {
+            Some(text) if fd.file_descriptor_proto().source_code_info.is_none() => Origin::Text {
+                name: name.clone(),
+                text,
+            },
+            _ => match &fd.file_descriptor_proto().source_code_info {
+                Some(info) => Origin::Info(Arc::new(info.clone())),
+                None => Origin::None,
+            },
+        };
+        Some(Arc::new(build_file(
+            &fd,
+            compiled.editions.get(name),
+            origin,
+        )))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if names.len() < 64 || threads < 2 {
+        return names.iter().filter_map(one).collect();
+    }
+    let chunk = names.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().filter_map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("model thread"))
+            .collect()
+    })
 }
 
 fn build_file(

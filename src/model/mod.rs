@@ -10,8 +10,9 @@ pub mod spans;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
-pub use build::build;
+pub use build::{build, build_incremental};
 pub use spans::{Span, SpanSource};
 
 /// A 0-based `[start_line, start_col, end_line, end_col]` span as source info gives it.
@@ -309,8 +310,9 @@ pub struct EnumShape {
 /// One side of a comparison.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
-    /// Target files, sorted by path.
-    pub files: Vec<File>,
+    /// Target files, sorted by path. Shared: a file that did not change between the two sides
+    /// (nor did anything it imports) is the same model on both.
+    pub files: Vec<Arc<File>>,
     /// Every enum of the pool by full name, for wire-compatibility checks of enum fields.
     pub enum_shapes: HashMap<String, EnumShape>,
 }
@@ -320,7 +322,7 @@ impl Schema {
         self.files
             .binary_search_by(|f| f.path.as_str().cmp(path))
             .ok()
-            .map(|i| &self.files[i])
+            .map(|i| &*self.files[i])
     }
 
     pub fn file_index(&self, path: &str) -> Option<usize> {
