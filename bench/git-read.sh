@@ -21,8 +21,8 @@ if [ ! -d "$REPO/.git" ]; then
   cp -r "$CORPUS/." "$REPO/"
   git -C "$REPO" init -q -b main
   git -C "$REPO" add -A
-  git -C "$REPO" -c user.name=bench -c user.email=bench@localhost commit -qm corpus
-  git -C "$REPO" gc -q
+  git -C "$REPO" -c user.name=bench -c user.email=bench@localhost -c gc.auto=0 commit -qm corpus
+  git -C "$REPO" -c gc.autoDetach=false gc -q
 fi
 echo "repository: $(git -C "$REPO" count-objects -vH | grep -E 'in-pack|size-pack' | tr '\n' ' ')"
 
