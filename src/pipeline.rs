@@ -144,13 +144,12 @@ fn compile_both(
 
 /// Loads one side: its files and layout, or its image.
 fn load_side(
-    spec: &str,
+    spec: &input::Spec,
     opts: &BreakingOptions,
     label: &str,
     rules_layout: bool,
 ) -> Result<(Side, Layout)> {
-    let spec = input::spec::parse(spec).map_err(|e| anyhow!("{label}: {e}"))?;
-    match input::load(&spec, &opts.load, label)? {
+    match input::load(spec, &opts.load, label)? {
         Loaded::Files(files) => {
             let layout = match (rules_layout, &opts.against_config) {
                 (true, _) => config::load(files.as_ref(), opts.config.as_deref())?,
@@ -175,18 +174,21 @@ fn load_side(
 
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     let t = std::time::Instant::now();
+    let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
+    let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
     // Two git inputs are read one after the other so the second reuses the blobs the first
     // decompressed; otherwise both sides are read at the same time.
-    let is_git = |s: &str| input::spec::parse(s).is_ok_and(|s| s.format == input::Format::Git);
-    let ((cur_side, layout), (prev_side, _)) = if is_git(&opts.input) && is_git(&opts.against) {
+    let both_git =
+        input_spec.format == input::Format::Git && against_spec.format == input::Format::Git;
+    let ((cur_side, layout), (prev_side, _)) = if both_git {
         (
-            load_side(&opts.input, opts, "input", true)?,
-            load_side(&opts.against, opts, "against", false)?,
+            load_side(&input_spec, opts, "input", true)?,
+            load_side(&against_spec, opts, "against", false)?,
         )
     } else {
         let (a, b) = std::thread::scope(|s| {
-            let a = s.spawn(|| load_side(&opts.input, opts, "input", true));
-            let b = s.spawn(|| load_side(&opts.against, opts, "against", false));
+            let a = s.spawn(|| load_side(&input_spec, opts, "input", true));
+            let b = s.spawn(|| load_side(&against_spec, opts, "against", false));
             (
                 a.join().expect("input loader"),
                 b.join().expect("against loader"),
@@ -194,14 +196,9 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
         });
         (a?, b?)
     };
-    let (mut cur_side, mut prev_side) = (cur_side, prev_side);
     let rules = config::rules::resolve(&layout, &opts.overrides)?;
     trace("read both sides", t);
-    let placeholder = || Ok(SourceTree::default());
-    let (cur, prev) = compile_both(
-        std::mem::replace(&mut cur_side.source, placeholder()),
-        std::mem::replace(&mut prev_side.source, placeholder()),
-    )?;
+    let (cur, prev) = compile_both(cur_side.source, prev_side.source)?;
     let mut union: Vec<RuleId> = rules
         .iter()
         .flat_map(|m| m.enabled.iter().copied())
@@ -211,7 +208,8 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     let t = std::time::Instant::now();
     let findings = breaking::compare(&prev, &cur, &union);
     trace("compare", t);
-    let (findings, unused, allowed) = filter(findings, &rules, &cur_side, &prev_side, &cur, &prev);
+    let modules = (&cur_side.module_of, &prev_side.module_of);
+    let (findings, unused, allowed) = filter(findings, &rules, modules, &cur, &prev);
     let report = BreakingReport {
         version: layout.version,
         findings,
@@ -222,37 +220,33 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     };
     // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
     // path (a command-line run exits before it matters).
-    std::thread::spawn(move || drop((cur, prev, cur_side, prev_side)));
+    std::thread::spawn(move || drop((cur, prev)));
     Ok(report)
 }
 
+/// Module of each file path, on the current and the previous side.
+type ModuleMaps<'a> = (&'a HashMap<String, usize>, &'a HashMap<String, usize>);
+
+/// Applies each module's configuration: enabled rules, ignores, unstable packages, allowances.
 fn filter(
     findings: Vec<Finding>,
     rules: &[ModuleRules],
-    cur_side: &Side,
-    prev_side: &Side,
+    (cur_modules, prev_modules): ModuleMaps,
     cur: &Schema,
     prev: &Schema,
 ) -> (Vec<Finding>, Vec<Allowance>, usize) {
     let package = |schema: &Schema, path: Option<&String>| -> Option<String> {
         path.and_then(|p| schema.file(p)).map(|f| f.package.clone())
     };
-    let mut used = vec![vec![false; 0]; rules.len()];
-    for (i, m) in rules.iter().enumerate() {
-        used[i] = vec![false; m.allow.len()];
-    }
+    let mut used: Vec<Vec<bool>> = rules.iter().map(|m| vec![false; m.allow.len()]).collect();
     let mut kept = Vec::new();
     let mut allowed = 0;
     for f in findings {
         let module = f
             .path
             .as_ref()
-            .and_then(|p| cur_side.module_of.get(p))
-            .or_else(|| {
-                f.against_path
-                    .as_ref()
-                    .and_then(|p| prev_side.module_of.get(p))
-            })
+            .and_then(|p| cur_modules.get(p))
+            .or_else(|| f.against_path.as_ref().and_then(|p| prev_modules.get(p)))
             .copied()
             .unwrap_or(0);
         let m = &rules[module];
