@@ -512,3 +512,17 @@ fn unchanged_file_sees_the_change_of_its_import() {
          acme/v1/user.proto:5:3: FIELD_SAME_TYPE Field \"1\" with name \"status\" on message \"User\" changed type from \"enum\" to \"message\".\n"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn symlink_cycles_in_an_input_directory_terminate() {
+    let t = pair();
+    std::os::unix::fs::symlink("..", t.path().join("current/acme/loop")).unwrap();
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

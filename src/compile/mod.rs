@@ -392,7 +392,14 @@ fn fast_error_again(tree: &Arc<SourceTree>) -> protox::Error {
 pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
     let mut tree = SourceTree::default();
     let mut stack = vec![root.to_path_buf()];
+    // Directories already walked, by canonical path: a symlink cycle is walked once.
+    let mut seen = std::collections::HashSet::new();
     while let Some(dir) = stack.pop() {
+        if let Ok(canonical) = dir.canonicalize() {
+            if !seen.insert(canonical) {
+                continue;
+            }
+        }
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| anyhow::anyhow!("cannot read directory {}: {e}", dir.display()))?;
         for entry in entries {
