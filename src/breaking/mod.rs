@@ -18,7 +18,7 @@ use crate::model::{File, RawSpan, Schema, Span};
 pub use rules::{Category, RuleId, Version};
 
 /// One breaking change.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Current file the finding points into; `None` for findings about something that has no
     /// file any more (a deleted file or package).
@@ -265,21 +265,19 @@ pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> 
 
 /// Sorts findings by path (pathless first), line, column, rule, message, end; drops duplicates.
 pub fn sort_findings(findings: &mut Vec<Finding>) {
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            let s = f.span.unwrap_or(Span::UNKNOWN);
-            (
-                f.path.clone(),
-                s.start_line,
-                s.start_column,
-                f.rule.as_str(),
-                f.message.clone(),
-                s.end_line,
-                s.end_column,
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    fn key(f: &Finding) -> (Option<&str>, u32, u32, &str, &str, u32, u32) {
+        let s = f.span.unwrap_or(Span::UNKNOWN);
+        (
+            f.path.as_deref(),
+            s.start_line,
+            s.start_column,
+            f.rule.as_str(),
+            &f.message,
+            s.end_line,
+            s.end_column,
+        )
+    }
+    findings.sort_by(|a, b| key(a).cmp(&key(b)));
     findings.dedup_by(|a, b| {
         a.path == b.path && a.span == b.span && a.rule == b.rule && a.message == b.message
     });
