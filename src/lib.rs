@@ -13,3 +13,4 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod suggest;
+pub mod sync;

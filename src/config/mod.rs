@@ -44,17 +44,18 @@ pub struct AllowEntry {
     pub reason: toml::Spanned<String>,
 }
 
-/// `protosync.toml`. Sections other than `[breaking]` belong to other commands and are kept
-/// as written here.
+/// `protosync.toml`. `[contract]` and `[[vendor]]` belong to the sync commands (typed in
+/// [`crate::sync::config`], so their unknown keys are refused here too); `[[service]]` belongs
+/// to fan-out and is kept as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProtosyncToml {
     #[serde(default)]
     pub breaking: Option<BreakingSection>,
     #[serde(default)]
-    pub contract: Option<toml::Value>,
+    pub contract: Option<crate::sync::config::ContractSection>,
     #[serde(default)]
-    pub vendor: Option<toml::Value>,
+    pub vendor: Vec<crate::sync::config::VendorSection>,
     #[serde(default)]
     pub service: Option<toml::Value>,
 }
