@@ -268,11 +268,14 @@ pub fn compile_pair(
     Result<Incremental, Box<CompileError>>,
 ) {
     let t = std::time::Instant::now();
-    let identical = |name: &str, text: &str| a.files.get(name).is_some_and(|t| **t == *text);
     let mut entries: Vec<(&str, &str)> = a.files.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
     let a_count = entries.len();
+    // Second-side files with the same path and content as on the first side.
+    let mut same: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (name, text) in &b.files {
-        if !identical(name, text) {
+        if a.files.get(name).is_some_and(|t| **t == **text) {
+            same.insert(name.as_str());
+        } else {
             entries.push((name.as_str(), &**text));
         }
     }
@@ -301,7 +304,7 @@ pub fn compile_pair(
     fn unchanged<'n>(
         name: &'n str,
         b: &'n SourceTree,
-        identical: &dyn Fn(&str, &str) -> bool,
+        same: &std::collections::HashSet<&str>,
         deps: &dyn Fn(&str) -> Option<&'n Vec<String>>,
         memo: &mut HashMap<&'n str, bool>,
     ) -> bool {
@@ -309,14 +312,10 @@ pub fn compile_pair(
             return *v;
         }
         memo.insert(name, false); // an import cycle is never unchanged
-        let Some(text) = b.files.get(name) else {
-            return true;
-        };
-        let v = identical(name, text)
+        let v = same.contains(name)
             && deps(name).is_some_and(|ds| {
-                ds.iter().all(|d| {
-                    !b.files.contains_key(d.as_str()) || unchanged(d, b, identical, deps, memo)
-                })
+                ds.iter()
+                    .all(|d| !b.files.contains_key(d.as_str()) || unchanged(d, b, same, deps, memo))
             });
         memo.insert(name, v);
         v
@@ -324,7 +323,7 @@ pub fn compile_pair(
     let mut relink: Vec<String> = Vec::new();
     let mut kept: Vec<String> = Vec::new();
     for name in b.files.keys() {
-        if unchanged(name, &b, &identical, &deps, &mut memo) {
+        if unchanged(name, &b, &same, &deps, &mut memo) {
             kept.push(name.clone());
         } else {
             relink.push(name.clone());
