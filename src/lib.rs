@@ -14,3 +14,4 @@ pub mod pipeline;
 pub mod report;
 pub mod suggest;
 pub mod sync;
+pub mod trace;

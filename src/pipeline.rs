@@ -13,6 +13,7 @@ use crate::config::rules::{is_unstable_package, Allowance, ModuleRules, Override
 use crate::config::{self, Layout};
 use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
+use crate::trace::since as trace;
 
 #[derive(Debug, Clone, Default)]
 pub struct BreakingOptions {
@@ -91,13 +92,6 @@ fn read_side(
         source: Ok(tree),
         module_of,
     })
-}
-
-/// `PROTOSYNC_TRACE=1` prints where the time goes to stderr.
-fn trace(what: &str, since: std::time::Instant) {
-    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
-        eprintln!("trace: {what}: {:.3} s", since.elapsed().as_secs_f64());
-    }
 }
 
 /// Compiles both sides (files shared by two source trees are parsed once) and builds their

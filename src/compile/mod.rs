@@ -211,11 +211,8 @@ fn link(
 }
 
 fn trace(side: &str, what: &str, since: std::time::Instant) {
-    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
-        eprintln!(
-            "trace: {side}: {what}: {:.3} s",
-            since.elapsed().as_secs_f64()
-        );
+    if crate::trace::enabled() {
+        crate::trace::since(&format!("{side}: {what}"), since);
     }
 }
 

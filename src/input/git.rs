@@ -214,13 +214,13 @@ pub fn read_commit(
     }
     let walked = started.elapsed();
     let read = read_blobs(repo, &missing)?;
-    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
-        eprintln!(
-            "trace: {label}: tree walk {:.3} s, {} blobs read in {:.3} s",
+    if crate::trace::enabled() {
+        crate::trace::note(&format!(
+            "{label}: tree walk {:.3} s, {} blobs read in {:.3} s",
             walked.as_secs_f64(),
             missing.len(),
             (started.elapsed() - walked).as_secs_f64()
-        );
+        ));
     }
     let mut cache = blobs.0.lock().expect("blob cache");
     for ((path, text), (_, oid)) in read.into_iter().zip(&missing) {

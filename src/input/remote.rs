@@ -30,6 +30,7 @@ use git2::{
 use sha2::{Digest, Sha256};
 
 use super::{git, GitWant, LoadOptions, Spec};
+use crate::trace::{note as trace, since as trace_since};
 
 /// A fetched revision: the cached repository and the commit the spec resolved to.
 pub struct Fetched {
@@ -960,7 +961,7 @@ impl Fetcher<'_> {
             .list()
             .map(|heads| heads.iter().map(|h| h.name().to_owned()).collect())
             .unwrap_or_default();
-        if std::env::var_os("PROTOSYNC_TRACE").is_some() {
+        if crate::trace::enabled() {
             let stats = remote.stats();
             let depth_text = match depth {
                 DEPTH_FULL => "full".to_owned(),
@@ -1052,19 +1053,6 @@ fn tag_refspec(t: &str) -> String {
 
 fn head_refspec() -> String {
     "+HEAD:refs/remotes/origin/HEAD".to_owned()
-}
-
-/// `PROTOSYNC_TRACE=1` prints fetch timings to stderr.
-fn trace(what: &str) {
-    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
-        eprintln!("trace: {what}");
-    }
-}
-
-fn trace_since(what: &str, since: Instant) {
-    if std::env::var_os("PROTOSYNC_TRACE").is_some() {
-        eprintln!("trace: {what}: {:.3} s", since.elapsed().as_secs_f64());
-    }
 }
 
 #[cfg(test)]
