@@ -27,7 +27,6 @@ use git2::{
     AutotagOption, Cred, CredentialType, FetchOptions, Oid, ProxyOptions, RemoteCallbacks,
     Repository,
 };
-use sha2::{Digest, Sha256};
 
 use super::{git, GitWant, LoadOptions, Spec};
 use crate::trace::{note as trace, since as trace_since};
@@ -237,8 +236,9 @@ impl RemoteUrl {
 
     /// The cache key: the first 32 hex digits of the SHA-256 of the normal form.
     fn key(&self) -> String {
-        let digest = Sha256::digest(self.normal.as_bytes());
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+        let mut hex = crate::sync::lock::sha256_hex(self.normal.as_bytes());
+        hex.truncate(32);
+        hex
     }
 
     fn is_http(&self) -> bool {
