@@ -276,13 +276,77 @@ fn filter(
         }
         kept.push(f);
     }
-    let mut unused = Vec::new();
-    for (mi, m) in rules.iter().enumerate() {
-        for (i, a) in m.allow.iter().enumerate() {
-            if !used[mi][i] {
+    // Modules that share one configuration (several roots) share its allowances: an
+    // allowance is unused when no module used it, and is reported once.
+    let used_places: std::collections::HashSet<&str> = rules
+        .iter()
+        .enumerate()
+        .flat_map(|(mi, m)| {
+            let used = &used[mi];
+            m.allow
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| used[*i])
+                .map(|(_, a)| a.place.as_str())
+        })
+        .collect();
+    let mut unused: Vec<Allowance> = Vec::new();
+    for m in rules {
+        for a in &m.allow {
+            if !used_places.contains(a.place.as_str()) && !unused.iter().any(|u| u.place == a.place)
+            {
                 unused.push(a.clone());
             }
         }
     }
     (kept, unused, allowed)
+}
+
+/// One side of a comparison of source trees where only some files are compared: the rest of
+/// the tree is there for imports.
+pub struct TargetTree {
+    pub tree: SourceTree,
+    /// Files to compare (keys of `tree.files`).
+    pub targets: Vec<String>,
+    /// Names the side in compile errors.
+    pub label: String,
+}
+
+/// Compares the targets of two trees under one configuration (its first module's rules):
+/// what `sync` and `status` use to judge an update of a vendored copy.
+pub fn compare_targets(
+    prev: TargetTree,
+    cur: TargetTree,
+    layout: &Layout,
+    overrides: &Overrides,
+) -> Result<BreakingReport> {
+    let rules = config::rules::resolve(layout, overrides)?;
+    let (prev_label, cur_label) = (prev.label.clone(), cur.label.clone());
+    let (p, c) = std::thread::scope(|s| {
+        let p = s.spawn(|| compile::compile_targets(prev.tree, prev.targets, &prev_label));
+        let c = s.spawn(|| compile::compile_targets(cur.tree, cur.targets, &cur_label));
+        (
+            p.join().expect("compile thread"),
+            c.join().expect("compile thread"),
+        )
+    });
+    let (p, c) = (p.map_err(|e| anyhow!(e))?, c.map_err(|e| anyhow!(e))?);
+    let (prev, cur) = (model::build(&p), model::build(&c));
+    let mut union: Vec<RuleId> = rules
+        .iter()
+        .flat_map(|m| m.enabled.iter().copied())
+        .collect();
+    union.sort();
+    union.dedup();
+    let findings = breaking::compare(&prev, &cur, &union);
+    let none = HashMap::new();
+    let (findings, unused, allowed) = filter(findings, &rules[..1], (&none, &none), &cur, &prev);
+    Ok(BreakingReport {
+        version: layout.version,
+        findings,
+        unused_allowances: unused,
+        allowed,
+        files: cur.files.len(),
+        against_files: prev.files.len(),
+    })
 }

@@ -225,10 +225,10 @@ fn finish(
     side: &str,
 ) -> Result<Compiled, Box<CompileError>> {
     let t = std::time::Instant::now();
-    let fast = parsed.and_then(|parsed| link(&tree, Some(parsed), targets));
+    let fast = parsed.and_then(|parsed| link(&tree, Some(parsed), targets.clone()));
     trace(side, "link", t);
     fast.map_err(|_| {
-        let err = match link(&tree, None, None) {
+        let err = match link(&tree, None, targets.clone()) {
             Ok(_) => fast_error_again(&tree),
             Err(err) => err,
         };
@@ -242,6 +242,47 @@ pub fn compile(tree: SourceTree, side: &str) -> Result<Compiled, Box<CompileErro
     let parsed = parse_tree(&tree);
     trace(side, "parse", t);
     finish(Arc::new(tree), parsed, None, side)
+}
+
+/// Compiles `targets` of a tree and only what they import: the rest of the tree is there for
+/// imports and is never parsed (a contract repository compiled for a few vendored files).
+pub fn compile_targets(
+    tree: SourceTree,
+    targets: Vec<String>,
+    side: &str,
+) -> Result<Compiled, Box<CompileError>> {
+    let t = std::time::Instant::now();
+    // Parse the targets, then what they import from the tree, level by level (imports need
+    // their edition features too).
+    let mut results: Vec<(&str, ParseResult)> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut level: Vec<(&str, &str)> = targets
+        .iter()
+        .filter_map(|n| tree.files.get_key_value(n.as_str()))
+        .filter(|(n, _)| seen.insert(n.as_str()))
+        .map(|(n, s)| (n.as_str(), &**s))
+        .collect();
+    while !level.is_empty() {
+        let parsed = parse_all(&level);
+        let mut next = Vec::new();
+        for ((name, _), result) in level.iter().zip(parsed) {
+            if let Ok((fdp, _)) = &result {
+                for dep in &fdp.dependency {
+                    if let Some((n, s)) = tree.files.get_key_value(dep.as_str()) {
+                        if seen.insert(n.as_str()) {
+                            next.push((n.as_str(), &**s));
+                        }
+                    }
+                }
+            }
+            results.push((name, result));
+        }
+        level = next;
+    }
+    let parsed = collect_parsed(results.into_iter());
+    trace(side, "parse", t);
+    drop(seen);
+    finish(Arc::new(tree), parsed, Some(targets), side)
 }
 
 /// The second side of a pair, compiled incrementally.

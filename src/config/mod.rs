@@ -58,6 +58,18 @@ pub struct ProtosyncToml {
     pub vendor: Vec<crate::sync::config::VendorSection>,
     #[serde(default)]
     pub service: Option<toml::Value>,
+    #[serde(default)]
+    pub build: Option<BuildSection>,
+}
+
+/// `[build]`: where the .proto files of a repository are rooted (import paths are relative to
+/// a root). A service repository lists its own proto directory and the vendored copy's, e.g.
+/// `roots = ["proto", "third_party/proto"]`. Default: the directory of `protosync.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSection {
+    #[serde(default)]
+    pub roots: Vec<toml::Spanned<String>>,
 }
 
 /// A raw configuration id with where it was written, for error messages.
@@ -182,8 +194,45 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
     };
     let mut layout = Layout::default_for(version);
     layout.source = Some(path.to_path_buf());
-    layout.modules[0].breaking = breaking;
+    layout.modules = build_roots(&name, text, parsed.build.as_ref())?
+        .into_iter()
+        .map(|root| Module {
+            root,
+            excludes: Vec::new(),
+            breaking: breaking.clone(),
+        })
+        .collect();
     Ok(layout)
+}
+
+/// `[build] roots`, checked: relative, inside the repository, each listed once. `[""]` when
+/// there is no `[build]`.
+fn build_roots(name: &str, text: &str, build: Option<&BuildSection>) -> Result<Vec<PathBuf>> {
+    let roots = build.map(|b| b.roots.as_slice()).unwrap_or(&[]);
+    if roots.is_empty() {
+        return Ok(vec![PathBuf::new()]);
+    }
+    let mut out: Vec<PathBuf> = Vec::new();
+    for (i, r) in roots.iter().enumerate() {
+        let (l, c) = line_col(text, r.span().start);
+        let clean = crate::sync::fsafe::normalize_rel(r.get_ref(), true).map_err(|why| {
+            anyhow!(
+                "{name}:{l}:{c}: build.roots[{}]: {:?} {why}",
+                i + 1,
+                r.get_ref()
+            )
+        })?;
+        let root = PathBuf::from(&clean);
+        if out.contains(&root) {
+            bail!(
+                "{name}:{l}:{c}: build.roots[{}]: {:?} is listed twice",
+                i + 1,
+                r.get_ref()
+            );
+        }
+        out.push(root);
+    }
+    Ok(out)
 }
 
 /// Normalises a configured path: forward slashes, no leading `./`, no trailing `/`.
@@ -244,8 +293,21 @@ pub fn load_explicit_or_default(explicit: Option<&Path>) -> Result<Layout> {
 
 /// Only the module layout of an input (for the `--against` side: its rules do not apply).
 pub fn load_layout_only(files: &dyn crate::input::Files) -> Result<Layout> {
-    if files.read_text("protosync.toml")?.is_some() {
-        return Ok(Layout::default_for(Version::V2));
+    if let Some(text) = files.read_text("protosync.toml")? {
+        let name = shown(files, "protosync.toml");
+        let parsed: ProtosyncToml = toml::from_str(&text)
+            .map_err(|e| anyhow!("{}: {}", name.display(), e.to_string().trim_end()))?;
+        let mut layout = Layout::default_for(Version::V2);
+        let roots = build_roots(&name.display().to_string(), &text, parsed.build.as_ref())?;
+        layout.modules = roots
+            .into_iter()
+            .map(|root| Module {
+                root,
+                excludes: Vec::new(),
+                breaking: ModuleBreaking::default(),
+            })
+            .collect();
+        return Ok(layout);
     }
     load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))
 }

@@ -3,14 +3,14 @@
 use crate::pipeline::BreakingReport;
 
 /// Escapes a message for a workflow command.
-fn data(s: &str) -> String {
+pub(crate) fn data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a property value (also `:` and `,`).
-fn prop(s: &str) -> String {
+pub(crate) fn prop(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -9,6 +9,13 @@ use crate::model::Span;
 use crate::pipeline::BreakingReport;
 
 pub fn render(report: &BreakingReport) -> String {
+    let mut s = serde_json::to_string_pretty(&value(report)).expect("JSON of plain values");
+    s.push('\n');
+    s
+}
+
+/// The document `render` prints, for embedding in other reports.
+pub fn value(report: &BreakingReport) -> Value {
     let findings: Vec<Value> = report
         .findings
         .iter()
@@ -37,7 +44,7 @@ pub fn render(report: &BreakingReport) -> String {
         .iter()
         .map(|a| json!({"rule": a.rule_id, "element": a.element, "reason": a.reason, "place": a.place}))
         .collect();
-    let doc = json!({
+    json!({
         "findings": findings,
         "summary": {
             "findings": report.findings.len(),
@@ -48,8 +55,5 @@ pub fn render(report: &BreakingReport) -> String {
             "allowed": report.allowed,
             "unused_allowances": unused,
         }
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON of plain values");
-    s.push('\n');
-    s
+    })
 }

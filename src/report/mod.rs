@@ -4,6 +4,7 @@
 mod github;
 mod json;
 pub mod rules;
+pub mod sync;
 mod text;
 
 use crate::breaking::rules::Category;
@@ -20,6 +21,11 @@ pub enum Format {
 /// Categories of a finding's rule in the configuration version in force.
 pub fn categories(f: &Finding, version: Version) -> Vec<Category> {
     f.rule.rule().status(version).categories()
+}
+
+/// The JSON value of a breaking report (what `--format json` prints), for embedding.
+pub fn json_value(report: &BreakingReport) -> serde_json::Value {
+    json::value(report)
 }
 
 pub fn render(report: &BreakingReport, format: Format) -> String {

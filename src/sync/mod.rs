@@ -14,8 +14,11 @@
 //! anything; planning, status and the commands build on these pieces.
 
 pub mod config;
+pub mod contract;
 pub mod fsafe;
 pub mod lock;
+pub mod plan;
+pub mod run;
 
 /// Turns a TOML deserialisation error into `FILE:LINE:COL: KEY: MESSAGE` (one line), naming
 /// the dotted key the error points at when it can be read from the text (`vendor[2].to`).

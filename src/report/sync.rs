@@ -1,0 +1,328 @@
+//! Printers for `status`, `sync`/`init` and `check`: text for people, JSON for scripts, GitHub
+//! workflow commands for `check` in Actions.
+
+use serde_json::{json, Value};
+
+use super::github::{data, prop};
+use crate::pipeline::BreakingReport;
+use crate::sync::plan::{Action, FileState};
+use crate::sync::run::{CheckReport, ContractInfo, Outcome, StatusReport, SyncReport};
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(7)]
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `repo (ref R): LOCK → NOW (N commits)`.
+fn contract_line(c: &ContractInfo) -> String {
+    let mut s = format!("contract {} ({})", c.repo, c.ref_);
+    match (&c.locked_commit, &c.commit) {
+        (Some(l), Some(n)) if l == n => s.push_str(&format!(": at {}", short(n))),
+        (Some(l), Some(n)) => {
+            s.push_str(&format!(": {} → {}", short(l), short(n)));
+            match c.behind_commits {
+                Some(k) => s.push_str(&format!(" ({})", plural(k, "commit", "commits"))),
+                None => s.push_str(
+                    " (commit count unknown: the lock's commit is not in the fetched history)",
+                ),
+            }
+        }
+        (None, Some(n)) => s.push_str(&format!(": {} (no lock yet)", short(n))),
+        (Some(l), None) => s.push_str(&format!(": lock at {}", short(l))),
+        (None, None) => {}
+    }
+    s
+}
+
+fn findings_text(b: &BreakingReport, indent: &str) -> String {
+    super::text::render(b)
+        .lines()
+        .map(|l| format!("{indent}{l}\n"))
+        .collect()
+}
+
+pub fn status_text(r: &StatusReport) -> String {
+    let mut out = contract_line(&r.contract);
+    out.push('\n');
+    if !r.has_lock {
+        out.push_str("no protosync.lock yet: run `protosync sync` to vendor the contract\n");
+    }
+    for m in &r.mappings {
+        out.push_str(&format!("\n{} <- {}: {}\n", m.to, m.from, m.state.label()));
+        let mut in_sync = 0;
+        for f in &m.files {
+            if f.state == FileState::InSync {
+                in_sync += 1;
+                continue;
+            }
+            out.push_str(&format!("  {:<9} {}", f.state.label(), f.path));
+            if let Some(d) = f.detail {
+                out.push_str(&format!(" ({d})"));
+            }
+            out.push('\n');
+        }
+        if in_sync > 0 {
+            out.push_str(&format!("  {} in sync\n", plural(in_sync, "file", "files")));
+        }
+    }
+    if !r.unmapped.is_empty() {
+        out.push_str("\nin protosync.lock but under no [[vendor]] mapping:\n");
+        for f in &r.unmapped {
+            out.push_str(&format!("  {:<9} {}\n", f.state.label(), f.path));
+        }
+    }
+    let behind = r
+        .mappings
+        .iter()
+        .any(|m| matches!(m.state, FileState::Behind | FileState::Diverged));
+    if behind {
+        if r.breaking.findings.is_empty() {
+            out.push_str(
+                "\nthe update is not breaking for this copy; `protosync sync` applies it\n",
+            );
+        } else {
+            out.push_str(&format!(
+                "\nthe update is BREAKING for this copy ({}):\n",
+                plural(r.breaking.findings.len(), "finding", "findings")
+            ));
+            out.push_str(&findings_text(&r.breaking, "  "));
+        }
+    }
+    out
+}
+
+pub fn status_json(r: &StatusReport) -> String {
+    let mut doc = serde_json::to_value(r).expect("plain values");
+    doc["breaking"] = super::json_value(&r.breaking);
+    pretty(&doc)
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("plain values");
+    s.push('\n');
+    s
+}
+
+/// Colours a unified diff for a terminal.
+fn colour_diff(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len() + 64);
+    for line in diff.split_inclusive('\n') {
+        let code = if line.starts_with("+++") || line.starts_with("---") {
+            "1"
+        } else if line.starts_with('+') {
+            "32"
+        } else if line.starts_with('-') {
+            "31"
+        } else if line.starts_with("@@") {
+            "36"
+        } else {
+            ""
+        };
+        if code.is_empty() {
+            out.push_str(line);
+        } else {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            out.push_str(&format!("\x1b[{code}m{body}\x1b[0m"));
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+pub fn sync_text(r: &SyncReport, colour: bool) -> String {
+    let mut out = contract_line(&r.contract);
+    out.push('\n');
+    for c in &r.changes {
+        out.push('\n');
+        if colour {
+            out.push_str(&colour_diff(&c.diff));
+        } else {
+            out.push_str(&c.diff);
+        }
+    }
+    if !r.changes.is_empty() {
+        out.push('\n');
+        for c in &r.changes {
+            let mark = match c.action {
+                Action::Add => "A",
+                Action::Change => "M",
+                Action::Delete => "D",
+                Action::Unchanged | Action::Leave => " ",
+            };
+            out.push_str(&format!(
+                "{mark} {} (+{} -{})\n",
+                c.path, c.added_lines, c.removed_lines
+            ));
+        }
+    }
+    if !r.kept.is_empty() {
+        out.push_str(&format!(
+            "\nadopted the existing copy; {} differ from the contract and were kept (`protosync status` shows them as edited, `protosync sync --force` replaces them):\n",
+            plural(r.kept.len(), "file", "files")
+        ));
+        for k in &r.kept {
+            out.push_str(&format!("  {k}\n"));
+        }
+    }
+    if !r.extra.is_empty() {
+        out.push_str(&format!(
+            "\n{} under mapped directories not from the contract (left alone):\n",
+            plural(r.extra.len(), "file", "files")
+        ));
+        for e in &r.extra {
+            out.push_str(&format!("  {e}\n"));
+        }
+    }
+    if !r.breaking.findings.is_empty() {
+        out.push_str(&format!(
+            "\nbreaking changes for this copy ({}):\n",
+            plural(r.breaking.findings.len(), "finding", "findings")
+        ));
+        out.push_str(&findings_text(&r.breaking, "  "));
+    }
+    if !r.conflicts.is_empty() {
+        out.push_str(&format!(
+            "\nlocal edits in vendored files ({}):\n",
+            r.conflicts.len()
+        ));
+        for c in &r.conflicts {
+            out.push_str(&format!("  {}: {}\n", c.path, c.reason));
+        }
+    }
+    let files = plural(r.changes.len(), "file", "files");
+    let at = r.contract.commit.as_deref().map(short).unwrap_or("?");
+    out.push('\n');
+    out.push_str(&match r.outcome {
+        Outcome::UpToDate => format!(
+            "already in sync with {} at {at}; nothing to do\n",
+            r.contract.ref_
+        ),
+        Outcome::LockUpdated => format!(
+            "no vendored file changed; protosync.lock now records {at}\n"
+        ),
+        Outcome::Updated => format!("updated {files}; protosync.lock now records {at}\n"),
+        Outcome::DryRun => format!("dry run: would update {files} and protosync.lock; nothing written\n"),
+        Outcome::RefusedBreaking => format!(
+            "refused: the update is breaking for this copy; nothing written{}. Re-run with --allow-breaking to accept it.\n",
+            if r.dry_run { " (dry run)" } else { "" }
+        ),
+        Outcome::RefusedLocalEdits => "refused: the sync would overwrite local edits; nothing written. Move the edits to the contract repository, or re-run with --force to discard them.\n".to_owned(),
+    });
+    out
+}
+
+pub fn sync_json(r: &SyncReport) -> String {
+    let mut doc = serde_json::to_value(r).expect("plain values");
+    doc["breaking"] = super::json_value(&r.breaking);
+    doc["exit_code"] = json!(r.exit_code());
+    pretty(&doc)
+}
+
+fn drift_message(f: &crate::sync::run::FileStatus) -> &'static str {
+    if f.path == crate::sync::lock::LOCK_FILE && f.from.is_none() {
+        return "no lock: run `protosync sync` to vendor the contract and write it";
+    }
+    match f.state {
+        FileState::Edited | FileState::Diverged => {
+            "vendored file differs from protosync.lock (edited by hand?); change the contract instead, or run `protosync sync --force` to restore it"
+        }
+        FileState::Missing => "listed in protosync.lock but missing; run `protosync sync` to restore it",
+        FileState::Extra => {
+            "not in protosync.lock: a file under a vendored directory that does not come from the contract"
+        }
+        FileState::InSync | FileState::Behind => "",
+    }
+}
+
+fn behind_line(r: &CheckReport) -> Option<String> {
+    let b = r.behind.as_ref().filter(|_| r.is_behind())?;
+    let c = &b.contract;
+    let commits = c
+        .behind_commits
+        .map(|k| format!(", {}", plural(k, "commit", "commits")))
+        .unwrap_or_default();
+    Some(format!(
+        "the contract moved on: {} behind {} at {}{commits}; run `protosync sync`",
+        plural(b.files.len(), "vendored file is", "vendored files are"),
+        c.ref_,
+        c.commit.as_deref().map(short).unwrap_or("?")
+    ))
+}
+
+pub fn check_text(r: &CheckReport) -> String {
+    let mut out = String::new();
+    for f in &r.drift {
+        out.push_str(&format!(
+            "{}: {}: {}\n",
+            f.path,
+            f.state.label(),
+            drift_message(f)
+        ));
+    }
+    if let Some(b) = &r.breaking {
+        out.push_str(&super::text::render(b));
+    }
+    if let Some(line) = behind_line(r) {
+        let kind = if r.fail_behind { "error" } else { "warning" };
+        out.push_str(&format!("{kind}: {line}\n"));
+        if let Some(b) = &r.behind {
+            for f in &b.files {
+                out.push_str(&format!("  {} ({})\n", f.path, f.detail.unwrap_or("")));
+            }
+        }
+    }
+    let breaking = r.breaking.as_ref().map(|b| b.findings.len()).unwrap_or(0);
+    out.push_str(&match (r.drift.len(), breaking, r.exit_code()) {
+        (0, 0, 0) => "check passed\n".to_owned(),
+        (d, b, _) => format!(
+            "check failed: {}, {}{}\n",
+            plural(d, "drifted vendored file", "drifted vendored files"),
+            plural(b, "breaking change", "breaking changes"),
+            if r.fail_behind && r.is_behind() {
+                ", behind the contract"
+            } else {
+                ""
+            }
+        ),
+    });
+    out
+}
+
+pub fn check_json(r: &CheckReport) -> String {
+    let mut doc = serde_json::to_value(r).expect("plain values");
+    doc["breaking"] = r
+        .breaking
+        .as_ref()
+        .map(super::json_value)
+        .unwrap_or(Value::Null);
+    doc["exit_code"] = json!(r.exit_code());
+    pretty(&doc)
+}
+
+pub fn check_github(r: &CheckReport) -> String {
+    let mut out = String::new();
+    for f in &r.drift {
+        out.push_str(&format!(
+            "::error file={},title=protosync: vendored file {}::{}\n",
+            prop(&f.path),
+            f.state.label(),
+            data(drift_message(f))
+        ));
+    }
+    if let Some(b) = &r.breaking {
+        out.push_str(&super::github::render(b));
+    }
+    if let Some(line) = behind_line(r) {
+        let kind = if r.fail_behind { "error" } else { "warning" };
+        out.push_str(&format!(
+            "::{kind} title=protosync: behind the contract::{}\n",
+            data(&line)
+        ));
+    }
+    out
+}

@@ -1,0 +1,821 @@
+//! The sync commands: `status`, `sync`, `init` and `check`. Each returns a report (printing is
+//! `report::sync`'s job); nothing here prints except a note while waiting for another sync.
+
+use std::collections::HashMap;
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use super::config::{self, SyncConfig, CONFIG_FILE};
+use super::contract::{Contract, Protos};
+use super::fsafe::{self, Change};
+use super::lock::{sha256_hex, Lock, LockedContract, LockedFile, LOCK_FILE};
+use super::plan::{self, Action, FileState, FileView, Target};
+use crate::config::rules::Overrides;
+use crate::input::LoadOptions;
+use crate::pipeline::{self, BreakingOptions, BreakingReport, TargetTree};
+
+/// A service repository: its configuration and lock.
+pub struct Workspace {
+    pub cfg: SyncConfig,
+    /// The `[breaking]` configuration of the service (rules for judging an update).
+    pub layout: crate::config::Layout,
+    pub lock: Option<Lock>,
+    pub lock_path: PathBuf,
+}
+
+/// The `protosync.toml` to use: `explicit`, else the one found walking up from the working
+/// directory.
+pub fn config_path(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        if !p.is_file() {
+            bail!("--config {}: no such file", p.display());
+        }
+        return Ok(p.to_path_buf());
+    }
+    let cwd = std::env::current_dir()?;
+    config::find_config(&cwd).ok_or_else(|| {
+        anyhow!(
+            "no {CONFIG_FILE} in {} or above (up to the repository root); run `protosync init` to create one",
+            cwd.display()
+        )
+    })
+}
+
+impl Workspace {
+    pub fn load(config_path: &Path) -> Result<Workspace> {
+        let text = std::fs::read_to_string(config_path)
+            .map_err(|e| anyhow!("cannot read {}: {e}", config_path.display()))?;
+        Workspace::from_text(config_path, &text)
+    }
+
+    /// A workspace whose `protosync.toml` (at `config_path`, maybe not written yet) is `text`.
+    pub fn from_text(config_path: &Path, text: &str) -> Result<Workspace> {
+        let cfg = config::parse(config_path, text)?;
+        let layout = crate::config::parse_protosync_toml(config_path, text)?;
+        let lock_path = cfg.repo_root().join(LOCK_FILE);
+        let lock = Lock::load(&lock_path)?;
+        Ok(Workspace {
+            cfg,
+            layout,
+            lock,
+            lock_path,
+        })
+    }
+
+    fn root(&self) -> &Path {
+        self.cfg.repo_root()
+    }
+}
+
+/// The contract at the followed ref, and what the mappings select from it.
+pub struct Upstream {
+    pub contract: Contract,
+    pub protos: Protos,
+    pub targets: Vec<Target>,
+}
+
+fn upstream(ws: &Workspace, ref_: &str, opts: &LoadOptions) -> Result<Upstream> {
+    let contract = Contract::open(&ws.cfg, ref_, opts)?;
+    let protos = contract.protos(contract.commit, &ws.cfg.contract.root, &opts.blobs)?;
+    let at = format!(
+        "contract {}@{} ({})",
+        contract.display,
+        ref_,
+        crate::input::short(&contract.commit)
+    );
+    let targets = plan::select(&ws.cfg, &protos, &at)?;
+    Ok(Upstream {
+        contract,
+        protos,
+        targets,
+    })
+}
+
+/// The lock's commit, when the lock is for this contract repository.
+fn locked_commit(ws: &Workspace) -> Option<&str> {
+    ws.lock
+        .as_ref()
+        .filter(|l| l.contract.repo == ws.cfg.contract.repo)
+        .map(|l| l.contract.commit.as_str())
+}
+
+/// The commit distance from the lock to the contract, when both are known.
+fn behind_commits(ws: &Workspace, up: &Upstream) -> Option<usize> {
+    let oid = git2::Oid::from_str(locked_commit(ws)?).ok()?;
+    up.contract.behind(oid)
+}
+
+/// Breaking changes of the vendored copy (as on disk) → the contract's new files, under the
+/// service's `[breaking]` configuration. Paths in the findings are the service's.
+fn judge(
+    ws: &Workspace,
+    up: &Upstream,
+    views: &[FileView],
+    opts: &LoadOptions,
+) -> Result<BreakingReport> {
+    let layout = &ws.layout;
+    // The old copy: what is on disk, at its contract path.
+    let old: Vec<&FileView> = views
+        .iter()
+        .filter(|v| v.disk.is_some() && v.rel.is_some())
+        .filter(|v| v.locked_sha.is_some() || v.new.is_some())
+        .collect();
+    if old.is_empty() {
+        return Ok(BreakingReport {
+            version: layout.version,
+            findings: Vec::new(),
+            unused_allowances: Vec::new(),
+            allowed: 0,
+            files: up.targets.len(),
+            against_files: 0,
+        });
+    }
+    // Imports of the old copy resolve in the contract at the locked commit when it is at hand.
+    let base = locked_commit(ws)
+        .and_then(|c| up.contract.find_commit(c))
+        .and_then(|c| {
+            up.contract
+                .protos(c, &ws.cfg.contract.root, &opts.blobs)
+                .ok()
+        })
+        .unwrap_or_else(|| up.protos.clone());
+    let mut prev = crate::compile::SourceTree {
+        files: base,
+        includes: Vec::new(),
+    };
+    let mut service_path: HashMap<(bool, String), String> = HashMap::new();
+    let mut prev_targets = Vec::new();
+    for v in &old {
+        let rel = v.rel.clone().expect("filtered");
+        let text = std::str::from_utf8(v.disk.as_deref().expect("filtered"))
+            .map_err(|_| anyhow!("{}: not valid UTF-8", v.path))?;
+        prev.files.insert(rel.clone(), text.into());
+        service_path.insert((false, rel.clone()), v.path.clone());
+        prev_targets.push(rel);
+    }
+    for t in &up.targets {
+        service_path.insert((true, t.rel.clone()), t.path.clone());
+    }
+    let cur = crate::compile::SourceTree {
+        files: up.protos.clone(),
+        includes: Vec::new(),
+    };
+    let mut report = pipeline::compare_targets(
+        TargetTree {
+            tree: prev,
+            targets: prev_targets,
+            label: "vendored copy".into(),
+        },
+        TargetTree {
+            tree: cur,
+            targets: up.targets.iter().map(|t| t.rel.clone()).collect(),
+            label: format!("contract {}", crate::input::short(&up.contract.commit)),
+        },
+        layout,
+        &Overrides::default(),
+    )?;
+    for f in &mut report.findings {
+        if let Some(p) = &f.path {
+            if let Some(s) = service_path.get(&(true, p.clone())) {
+                f.path = Some(s.clone());
+            }
+        }
+        if let Some(p) = &f.against_path {
+            if let Some(s) = service_path.get(&(false, p.clone())) {
+                f.against_path = Some(s.clone());
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The contract as one report line sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractInfo {
+    pub repo: String,
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    /// The commit in the lock.
+    pub locked_commit: Option<String>,
+    /// The commit the ref resolves to now (`None` when the contract was not read).
+    pub commit: Option<String>,
+    /// Commits between the two (`None` when unknown: no lock, or a shallow cache).
+    pub behind_commits: Option<usize>,
+}
+
+/// One file in `status` and `check`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStatus {
+    pub path: String,
+    pub from: Option<String>,
+    pub state: FileState,
+    /// For `behind`: what changed upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<&'static str>,
+}
+
+/// One mapping in `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingStatus {
+    pub from: String,
+    pub to: String,
+    /// `in_sync`, `behind`, `edited` or `diverged`.
+    pub state: FileState,
+    pub files: Vec<FileStatus>,
+}
+
+/// What `status` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub contract: ContractInfo,
+    pub mappings: Vec<MappingStatus>,
+    /// Files in the lock under no mapping any more.
+    pub unmapped: Vec<FileStatus>,
+    pub has_lock: bool,
+    /// Breaking changes the update would bring to this copy.
+    #[serde(skip)]
+    pub breaking: BreakingReport,
+}
+
+fn file_status(v: &FileView, contract_known: bool) -> FileStatus {
+    let state = v.state(contract_known);
+    FileStatus {
+        path: v.path.clone(),
+        from: v.from.clone(),
+        state,
+        detail: (state == FileState::Behind || state == FileState::Diverged).then(|| v.upstream()),
+    }
+}
+
+fn mapping_state(files: &[FileStatus]) -> FileState {
+    let local = files.iter().any(|f| f.state.is_drift());
+    let behind = files
+        .iter()
+        .any(|f| matches!(f.state, FileState::Behind | FileState::Diverged));
+    match (local, behind) {
+        (true, true) => FileState::Diverged,
+        (true, false) => FileState::Edited,
+        (false, true) => FileState::Behind,
+        (false, false) => FileState::InSync,
+    }
+}
+
+pub fn status(config_path: &Path, opts: &LoadOptions) -> Result<StatusReport> {
+    let ws = Workspace::load(config_path)?;
+    let ref_ = ws.cfg.contract.ref_.clone();
+    let up = upstream(&ws, &ref_, opts)?;
+    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
+    let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
+    let changes = views
+        .iter()
+        .any(|v| !matches!(v.action().0, Action::Unchanged | Action::Leave));
+    let breaking = if changes {
+        judge(&ws, &up, &views, opts)?
+    } else {
+        empty_report(&ws)?
+    };
+    let mut mappings: Vec<MappingStatus> = ws
+        .cfg
+        .vendors
+        .iter()
+        .map(|v| MappingStatus {
+            from: v.from.clone(),
+            to: v.to.clone(),
+            state: FileState::InSync,
+            files: Vec::new(),
+        })
+        .collect();
+    let mut unmapped = Vec::new();
+    for v in &views {
+        let fs = file_status(v, true);
+        match v.mapping {
+            Some(m) => mappings[m].files.push(fs),
+            None => unmapped.push(fs),
+        }
+    }
+    for m in &mut mappings {
+        m.state = mapping_state(&m.files);
+    }
+    Ok(StatusReport {
+        contract: ContractInfo {
+            repo: ws.cfg.contract.repo.clone(),
+            ref_,
+            locked_commit: ws.lock.as_ref().map(|l| l.contract.commit.clone()),
+            commit: Some(up.contract.commit.to_string()),
+            behind_commits: behind_commits(&ws, &up),
+        },
+        mappings,
+        unmapped,
+        has_lock: ws.lock.is_some(),
+        breaking,
+    })
+}
+
+fn empty_report(ws: &Workspace) -> Result<BreakingReport> {
+    Ok(BreakingReport {
+        version: ws.layout.version,
+        findings: Vec::new(),
+        unused_allowances: Vec::new(),
+        allowed: 0,
+        files: 0,
+        against_files: 0,
+    })
+}
+
+/// Options of `sync` (and of the first sync `init` does).
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Follow this ref instead of `contract.ref`.
+    pub ref_: Option<String>,
+    pub dry_run: bool,
+    pub allow_breaking: bool,
+    pub force: bool,
+    pub load: LoadOptions,
+}
+
+/// One file a sync adds, changes or deletes.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChange {
+    pub path: String,
+    pub from: Option<String>,
+    pub action: Action,
+    pub added_lines: usize,
+    pub removed_lines: usize,
+    /// Unified diff, `a/PATH` → `b/PATH`.
+    pub diff: String,
+}
+
+/// A local edit a sync would overwrite or delete.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub path: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Files and lock already match the contract: nothing written.
+    UpToDate,
+    /// No vendored file changed; the lock moved to the new commit.
+    LockUpdated,
+    /// Files and lock written.
+    Updated,
+    /// `--dry-run`: what would be written was shown, nothing was.
+    DryRun,
+    /// Breaking changes and no `--allow-breaking`: nothing written.
+    RefusedBreaking,
+    /// Local edits and no `--force`: nothing written.
+    RefusedLocalEdits,
+}
+
+/// What `sync` did (or would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub outcome: Outcome,
+    pub contract: ContractInfo,
+    pub changes: Vec<FileChange>,
+    /// Local edits in the way (overwritten with `--force`).
+    pub conflicts: Vec<Conflict>,
+    /// Files under mapped directories that protosync does not own: left alone.
+    pub extra: Vec<String>,
+    /// `init` adopting an existing copy: files that differ from the contract, kept as they are
+    /// (`status` shows them as edited).
+    pub kept: Vec<String>,
+    pub dry_run: bool,
+    pub forced: bool,
+    pub allowed_breaking: bool,
+    #[serde(skip)]
+    pub breaking: BreakingReport,
+}
+
+impl SyncReport {
+    pub fn exit_code(&self) -> i32 {
+        if !self.conflicts.is_empty() && !self.forced {
+            2
+        } else if !self.breaking.findings.is_empty() && !self.allowed_breaking {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// How long `sync` waits for another sync of the same repository.
+const REPO_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// Takes the per-repository sync lock: an OS file lock on `.git/protosync-sync.lock` (or, outside
+/// git, a file in the temp directory named after the repository path). Released on drop, also
+/// when the process dies.
+fn lock_repo(root: &Path) -> Result<File> {
+    let git_dir = root.join(".git");
+    let path = if git_dir.is_dir() {
+        git_dir.join("protosync-sync.lock")
+    } else {
+        let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let key = sha256_hex(canonical.to_string_lossy().as_bytes());
+        std::env::temp_dir().join(format!("protosync-sync-{}.lock", &key[..16]))
+    };
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the sync lock {}", path.display()))?;
+    let start = Instant::now();
+    let mut said = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {
+                if start.elapsed() >= REPO_LOCK_WAIT {
+                    bail!(
+                        "another protosync sync of {} has held {} for {} s; try again later",
+                        root.display(),
+                        path.display(),
+                        REPO_LOCK_WAIT.as_secs()
+                    );
+                }
+                if !said {
+                    eprintln!("waiting for another protosync sync of this repository to finish");
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(anyhow!(e).context(format!("cannot lock {}", path.display())))
+            }
+        }
+    }
+}
+
+/// `protosync sync`.
+pub fn sync(config_path: &Path, opts: &SyncOptions) -> Result<SyncReport> {
+    let root = config_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let _guard = if opts.dry_run {
+        None
+    } else {
+        Some(lock_repo(root)?)
+    };
+    let ws = Workspace::load(config_path)?;
+    run_sync(&ws, opts, false, None)
+}
+
+/// Plans and (unless refused or dry) applies a sync. `adopt` (init): local files that differ
+/// are kept and recorded against the contract's bytes instead of being a conflict.
+/// `then`: a file written after the lock (init's `protosync.toml`).
+fn run_sync(
+    ws: &Workspace,
+    opts: &SyncOptions,
+    adopt: bool,
+    then: Option<(&Path, &str)>,
+) -> Result<SyncReport> {
+    let ref_ = opts
+        .ref_
+        .clone()
+        .unwrap_or_else(|| ws.cfg.contract.ref_.clone());
+    let up = upstream(ws, &ref_, &opts.load)?;
+    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
+    let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
+
+    let mut changes = Vec::new();
+    let mut writes = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut extra = Vec::new();
+    let mut kept = Vec::new();
+    for v in &views {
+        let (action, conflict) = v.action();
+        match action {
+            Action::Leave => {
+                extra.push(v.path.clone());
+                continue;
+            }
+            Action::Unchanged => continue,
+            _ => {}
+        }
+        if let Some(reason) = conflict {
+            if adopt {
+                kept.push(v.path.clone());
+                continue;
+            }
+            conflicts.push(Conflict {
+                path: v.path.clone(),
+                reason,
+            });
+        }
+        let (diff, added, removed) =
+            plan::unified_diff(&v.path, v.disk.as_deref(), v.new.as_deref());
+        changes.push(FileChange {
+            path: v.path.clone(),
+            from: v.from.clone(),
+            action,
+            added_lines: added,
+            removed_lines: removed,
+            diff,
+        });
+        writes.push(Change {
+            path: v.path.clone(),
+            new: v.new.as_ref().map(|t| t.as_bytes().to_vec()),
+        });
+    }
+    let breaking = if changes.is_empty() || adopt {
+        empty_report(ws)?
+    } else {
+        judge(ws, &up, &views, &opts.load)?
+    };
+    let new_lock = Lock {
+        contract: LockedContract {
+            repo: ws.cfg.contract.repo.clone(),
+            ref_: ref_.clone(),
+            commit: up.contract.commit.to_string(),
+        },
+        files: up
+            .targets
+            .iter()
+            .map(|t| {
+                (
+                    t.path.clone(),
+                    LockedFile {
+                        sha256: sha256_hex(t.text.as_bytes()),
+                        from: ws.cfg.contract.repo_path(&t.rel),
+                    },
+                )
+            })
+            .collect(),
+    };
+    let lock_bytes = new_lock.to_toml();
+    let lock_same = std::fs::read(&ws.lock_path).ok().as_deref() == Some(lock_bytes.as_bytes());
+    let mut report = SyncReport {
+        outcome: Outcome::UpToDate,
+        contract: ContractInfo {
+            repo: ws.cfg.contract.repo.clone(),
+            ref_,
+            locked_commit: ws.lock.as_ref().map(|l| l.contract.commit.clone()),
+            commit: Some(up.contract.commit.to_string()),
+            behind_commits: behind_commits(ws, &up),
+        },
+        changes,
+        conflicts,
+        extra,
+        kept,
+        dry_run: opts.dry_run,
+        forced: opts.force,
+        allowed_breaking: opts.allow_breaking,
+        breaking,
+    };
+    report.outcome = if !report.conflicts.is_empty() && !opts.force {
+        Outcome::RefusedLocalEdits
+    } else if !report.breaking.findings.is_empty() && !opts.allow_breaking {
+        Outcome::RefusedBreaking
+    } else if report.changes.is_empty() && lock_same && then.is_none() {
+        Outcome::UpToDate
+    } else if opts.dry_run {
+        Outcome::DryRun
+    } else if report.changes.is_empty() {
+        Outcome::LockUpdated
+    } else {
+        Outcome::Updated
+    };
+    if matches!(report.outcome, Outcome::LockUpdated | Outcome::Updated) {
+        if report.changes.is_empty() && lock_same {
+            // init on a copy that already matches: only the configuration is new.
+        } else {
+            fsafe::apply(
+                ws.root(),
+                &writes,
+                &ws.lock_path,
+                lock_bytes.as_bytes(),
+                None,
+            )?;
+        }
+        if let Some((path, text)) = then {
+            fsafe::write_atomic(path, text.as_bytes())?;
+        }
+    }
+    Ok(report)
+}
+
+/// Options of `init`.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// The directory to write `protosync.toml` in (the service repository root).
+    pub dir: PathBuf,
+    pub contract: String,
+    pub ref_: Option<String>,
+    pub root: Option<String>,
+    /// `(from, to)` pairs.
+    pub mappings: Vec<(String, String)>,
+    pub dry_run: bool,
+    pub load: LoadOptions,
+}
+
+/// The `protosync.toml` text `init` writes.
+pub fn init_config_text(opts: &InitOptions) -> String {
+    let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let mut out = String::from(
+        "# protosync.toml: which contract this service vendors, and where to.\n\
+         # See `protosync sync --help` and docs/CONFIG.md.\n\n[contract]\n",
+    );
+    out.push_str(&format!("repo = {}\n", q(&opts.contract)));
+    out.push_str(&format!(
+        "ref = {}\n",
+        q(opts.ref_.as_deref().unwrap_or(config::DEFAULT_REF))
+    ));
+    if let Some(root) = &opts.root {
+        out.push_str(&format!("root = {}\n", q(root)));
+    }
+    for (from, to) in &opts.mappings {
+        out.push_str(&format!(
+            "\n[[vendor]]\nfrom = {}\nto = {}\n",
+            q(from),
+            q(to)
+        ));
+    }
+    out
+}
+
+/// `protosync init`: writes `protosync.toml` and does a first sync that adopts an existing
+/// copy (files that differ from the contract are kept and recorded against the contract, so
+/// `status` shows them as edited). The files and the lock are written first, the
+/// configuration last; on any error nothing is written.
+pub fn init(opts: &InitOptions) -> Result<SyncReport> {
+    let path = opts.dir.join(CONFIG_FILE);
+    if path.exists() {
+        bail!(
+            "{} already exists; edit it, or run `protosync sync`",
+            path.display()
+        );
+    }
+    if opts.mappings.is_empty() {
+        bail!("init needs at least one --from/--to pair");
+    }
+    let text = init_config_text(opts);
+    config::parse(&path, &text)
+        .map_err(|e| anyhow!("the options do not make a valid {CONFIG_FILE}: {e:#}"))?;
+    let _guard = if opts.dry_run {
+        None
+    } else {
+        Some(lock_repo(&opts.dir)?)
+    };
+    let ws = Workspace::from_text(&path, &text)?;
+    let sync_opts = SyncOptions {
+        ref_: None,
+        dry_run: opts.dry_run,
+        allow_breaking: true,
+        force: false,
+        load: opts.load.clone(),
+    };
+    run_sync(&ws, &sync_opts, true, Some((&path, &text)))
+}
+
+/// Options of `check`.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Compare the repository's protos with this input (`.git#branch=main`).
+    pub against: Option<String>,
+    /// Fail when the contract has changes the copy does not have (fetches the contract).
+    pub fail_behind: bool,
+    pub load: LoadOptions,
+}
+
+/// The contract being ahead of the lock, as `check` sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Behind {
+    pub contract: ContractInfo,
+    /// Vendored files the contract changed, added or deleted.
+    pub files: Vec<FileStatus>,
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// Vendored files that differ from the lock (edited, missing, extra; `protosync.lock`
+    /// itself when it is missing).
+    pub drift: Vec<FileStatus>,
+    /// `None` when the contract was not consulted (not available offline).
+    pub behind: Option<Behind>,
+    /// Why the contract was not consulted.
+    pub behind_unknown: Option<String>,
+    pub fail_behind: bool,
+    #[serde(skip)]
+    pub breaking: Option<BreakingReport>,
+}
+
+impl CheckReport {
+    pub fn is_behind(&self) -> bool {
+        self.behind.as_ref().is_some_and(|b| !b.files.is_empty())
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        let breaking = self
+            .breaking
+            .as_ref()
+            .is_some_and(|b| !b.findings.is_empty());
+        if !self.drift.is_empty() || breaking || (self.fail_behind && self.is_behind()) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// `protosync check`: drift against the lock (no network), breaking changes against
+/// `--against`, and whether the contract moved on (from a local contract or the cache; with
+/// `--fail-behind`, fetched).
+pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
+    let ws = Workspace::load(config_path)?;
+    let mut drift = Vec::new();
+    if ws.lock.is_none() {
+        drift.push(FileStatus {
+            path: LOCK_FILE.into(),
+            from: None,
+            state: FileState::Missing,
+            detail: None,
+        });
+    }
+    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
+    let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, None);
+    for v in &views {
+        let fs = file_status(v, false);
+        if fs.state.is_drift() {
+            drift.push(fs);
+        }
+    }
+
+    let (behind, behind_unknown) = if ws.lock.is_none() {
+        (None, Some("no protosync.lock".to_owned()))
+    } else {
+        let mut load = opts.load.clone();
+        if !opts.fail_behind {
+            load.offline = true;
+        }
+        let ref_ = ws.cfg.contract.ref_.clone();
+        match upstream(&ws, &ref_, &load) {
+            Ok(up) => {
+                let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
+                let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
+                let files = views
+                    .iter()
+                    .filter(|v| v.locked_sha.is_some() || v.disk.is_none())
+                    .map(|v| {
+                        // Behind is judged against the lock, whatever the disk holds.
+                        let state = if v.new_sha != v.locked_sha {
+                            FileState::Behind
+                        } else {
+                            FileState::InSync
+                        };
+                        FileStatus {
+                            path: v.path.clone(),
+                            from: v.from.clone(),
+                            state,
+                            detail: Some(v.upstream()),
+                        }
+                    })
+                    .filter(|f| f.state == FileState::Behind)
+                    .collect();
+                (
+                    Some(Behind {
+                        contract: ContractInfo {
+                            repo: ws.cfg.contract.repo.clone(),
+                            ref_,
+                            locked_commit: locked_commit(&ws).map(str::to_owned),
+                            commit: Some(up.contract.commit.to_string()),
+                            behind_commits: behind_commits(&ws, &up),
+                        },
+                        files,
+                    }),
+                    None,
+                )
+            }
+            Err(e) if !opts.fail_behind => (None, Some(format!("{e:#}"))),
+            Err(e) => return Err(e),
+        }
+    };
+
+    let breaking = match &opts.against {
+        None => None,
+        Some(against) => Some(pipeline::run_breaking(&BreakingOptions {
+            input: ws.root().display().to_string(),
+            against: against.clone(),
+            config: Some(ws.cfg.path.clone()),
+            against_config: Some(ws.cfg.path.clone()),
+            overrides: Overrides::default(),
+            includes: Vec::new(),
+            load: opts.load.clone(),
+        })?),
+    };
+    Ok(CheckReport {
+        drift,
+        behind,
+        behind_unknown,
+        fail_behind: opts.fail_behind,
+        breaking,
+    })
+}
