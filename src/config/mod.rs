@@ -311,3 +311,42 @@ pub fn load_layout_only(files: &dyn crate::input::Files) -> Result<Layout> {
     }
     load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_roots_become_modules_and_bad_roots_are_located() {
+        let path = Path::new("protosync.toml");
+        let layout = parse_protosync_toml(
+            path,
+            "[build]\nroots = [\"proto\", \"./third_party/proto/\"]\n[breaking]\nuse = [\"WIRE\"]\n",
+        )
+        .unwrap();
+        let roots: Vec<&Path> = layout.modules.iter().map(|m| m.root.as_path()).collect();
+        assert_eq!(roots, [Path::new("proto"), Path::new("third_party/proto")]);
+        assert!(layout
+            .modules
+            .iter()
+            .all(|m| m.breaking.use_[0].id == "WIRE"));
+        let err = parse_protosync_toml(path, "[build]\nroots = [\"a\", \"../b\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "protosync.toml:2:15: build.roots[2]: \"../b\" contains `..` (it must stay inside the repository)"
+        );
+        let err = parse_protosync_toml(path, "[build]\nroots = [\"a\", \"a/\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("build.roots[2]: \"a/\" is listed twice"),
+            "{err}"
+        );
+        let err = parse_protosync_toml(path, "[build]\nroot = [\"a\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `root`"), "{err}");
+    }
+}

@@ -4,14 +4,19 @@
 //! * [`config`]: the `[contract]` and `[[vendor]]` sections of `protosync.toml` (typed,
 //!   validated, errors with file, line, column and key) and finding that file by walking up
 //!   from a directory;
+//! * [`contract`]: the contract repository at a ref (a local repository read from objects, or
+//!   a remote one through the fetch cache), its .proto files under the root, commit distance;
+//! * [`plan`]: which contract files each mapping selects and where they go, what is on disk,
+//!   the state of each file and what a sync does with it;
 //! * [`lock`]: the `protosync.lock` format (read with located errors, written
 //!   deterministically) and the file hash it records;
 //! * [`fsafe`]: everything that touches the service repository's files: joining configured or
 //!   contract-provided paths onto the repo root without escaping it, atomic writes, and
-//!   applying a set of file changes followed by the lock.
+//!   applying a set of file changes followed by the lock;
+//! * [`run`]: the `init`, `status`, `sync` and `check` commands, returning reports.
 //!
-//! It does not fetch the contract (that is `input`), compare schemas (`breaking`) or print
-//! anything; planning, status and the commands build on these pieces.
+//! It does not compare schemas itself (`pipeline::compare_targets` does) or print anything
+//! (`report::sync` does). docs/SYNC.md describes the behaviour.
 
 pub mod config;
 pub mod contract;
