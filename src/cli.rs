@@ -279,7 +279,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 load: args.remote.load_options(),
             };
             let report = sync::run::init(&opts)?;
-            print_sync(&mut stdout, &report, args.format)?;
+            print_sync(&mut stdout, &report, args.format, false)?;
             Ok(report.exit_code())
         }
         Command::Status(args) => {
@@ -302,7 +302,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 load: args.remote.load_options(),
             };
             let report = sync::run::sync(&path, &opts)?;
-            print_sync(&mut stdout, &report, args.format)?;
+            print_sync(&mut stdout, &report, args.format, true)?;
             Ok(report.exit_code())
         }
         Command::Check(args) => {
@@ -328,12 +328,13 @@ fn print_sync(
     out: &mut impl Write,
     report: &sync::run::SyncReport,
     format: TextOrJson,
+    diffs: bool,
 ) -> Result<()> {
     use std::io::IsTerminal;
     let text = match format {
         TextOrJson::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            report::sync::sync_text(report, colour)
+            report::sync::sync_text(report, colour, diffs)
         }
         TextOrJson::Json => report::sync::sync_json(report),
     };

@@ -314,7 +314,11 @@ fn init_dry_run_and_bad_options_write_nothing() {
         "--dry-run",
     ]);
     assert_code(&o, 0);
-    assert!(stdout(&o).contains("+++ b/third_party/billing/billing.proto"));
+    assert!(
+        stdout(&o).contains("A third_party/billing/billing.proto (+15 -0)"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("dry run: would update 1 file"));
     assert_eq!(w.tree(), before);
 

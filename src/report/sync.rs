@@ -134,10 +134,11 @@ fn colour_diff(diff: &str) -> String {
     out
 }
 
-pub fn sync_text(r: &SyncReport, colour: bool) -> String {
+/// `diffs`: print each file's unified diff before the summary (`init` prints the summary only).
+pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
     let mut out = contract_line(&r.contract);
     out.push('\n');
-    for c in &r.changes {
+    for c in r.changes.iter().filter(|_| diffs) {
         out.push('\n');
         if colour {
             out.push_str(&colour_diff(&c.diff));
