@@ -239,12 +239,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             let report = run_breaking(&opts)?;
             stdout.write_all(report::render(&report, args.format).as_bytes())?;
-            for a in &report.unused_allowances {
-                eprintln!(
-                    "warning: {}: allowance for {} on {} matched no finding (reason: {})",
-                    a.place, a.rule_id, a.element, a.reason
-                );
-            }
+            warn_unused(&report);
             Ok(if report.findings.is_empty() { 0 } else { 1 })
         }
         Command::Rules(args) => {
@@ -313,6 +308,9 @@ pub fn run(cli: Cli) -> Result<i32> {
                 load: args.remote.load_options(),
             };
             let report = sync::run::check(&path, &opts)?;
+            if let Some(b) = &report.breaking {
+                warn_unused(b);
+            }
             let out = match args.format {
                 CheckFormat::Text => report::sync::check_text(&report),
                 CheckFormat::Json => report::sync::check_json(&report),
@@ -321,6 +319,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             stdout.write_all(out.as_bytes())?;
             Ok(report.exit_code())
         }
+    }
+}
+
+/// Warns on stderr about allowances that matched no finding.
+fn warn_unused(report: &crate::pipeline::BreakingReport) {
+    for a in &report.unused_allowances {
+        eprintln!(
+            "warning: {}: allowance for {} on {} matched no finding (reason: {})",
+            a.place, a.rule_id, a.element, a.reason
+        );
     }
 }
 

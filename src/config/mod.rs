@@ -57,7 +57,7 @@ pub struct ProtosyncToml {
     #[serde(default)]
     pub vendor: Vec<crate::sync::config::VendorSection>,
     #[serde(default)]
-    pub service: Option<toml::Value>,
+    pub service: Vec<crate::sync::config::ServiceSection>,
     #[serde(default)]
     pub build: Option<BuildSection>,
 }

@@ -991,50 +991,188 @@ impl Fetcher<'_> {
         calls: &Cell<u32>,
         failure: &RefCell<Option<String>>,
     ) -> Result<Cred, git2::Error> {
-        calls.set(calls.get() + 1);
-        let user = self.url.user.as_deref().unwrap_or("git");
-        let reason = if calls.get() > MAX_CREDENTIAL_CALLS {
-            if self.url.is_http() {
-                self.http_auth_reason()
-            } else {
-                format!(
-                    "ssh authentication as {user:?} failed: no key offered by the ssh agent was accepted \
-                     (check `ssh-add -l` and that the key has access)"
-                )
-            }
-        } else if allowed.contains(CredentialType::USERNAME) {
-            return Cred::username(user);
-        } else if allowed.contains(CredentialType::SSH_KEY) {
-            if std::env::var_os("SSH_AUTH_SOCK").is_none() && cfg!(unix) {
-                "ssh authentication needs an ssh agent, and SSH_AUTH_SOCK is not set \
-                 (start one with `eval $(ssh-agent)` and `ssh-add`)"
-                    .to_owned()
-            } else if calls.get() > 2 {
-                format!(
-                    "ssh authentication as {user:?} failed: no key offered by the ssh agent was accepted \
-                     (check `ssh-add -l` and that the key has access)"
-                )
-            } else {
-                return Cred::ssh_key_from_agent(user);
-            }
-        } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            self.http_auth_reason()
-        } else {
-            format!("the server asks for credentials protosync cannot provide ({allowed:?})")
-        };
-        *failure.borrow_mut() = Some(reason.clone());
-        Err(git2::Error::from_str(&reason))
+        credentials(self.url, &self.auth, allowed, calls, failure)
+    }
+}
+
+/// A remote to publish to (`sync --push`, `fanout`): fetch one branch from it, push to it.
+/// Same URLs, credentials and token rules as fetching contracts; the token never reaches a
+/// URL, a ref, the repository's config or a message.
+pub struct Link {
+    url: RemoteUrl,
+    auth: Auth,
+}
+
+impl Link {
+    pub fn new(location: &str) -> Result<Link> {
+        let url = RemoteUrl::parse(location)?;
+        let auth = Auth::from_env(&url);
+        Ok(Link { url, auth })
     }
 
-    fn http_auth_reason(&self) -> String {
-        match &self.auth.token {
-            Some((var, _)) => format!(
-                "the server refused the token from {var} (check that it is valid and can read this repository)"
+    /// The URL for messages (no credentials).
+    pub fn display(&self) -> &str {
+        &self.url.display
+    }
+
+    /// `text` with the token replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        self.auth.redact(text)
+    }
+
+    fn run<T>(
+        &self,
+        repo: &Repository,
+        what: &str,
+        op: impl FnOnce(
+            &mut git2::Remote<'_>,
+            RemoteCallbacks<'_>,
+            ProxyOptions<'_>,
+            &[&str],
+        ) -> Result<T, git2::Error>,
+    ) -> Result<T> {
+        let calls = Cell::new(0u32);
+        let failure: RefCell<Option<String>> = RefCell::new(None);
+        let mut remote = repo
+            .remote_anonymous(&self.url.connect)
+            .map_err(|e| anyhow!("{}: {}", self.url.display, self.auth.redact(e.message())))?;
+        let header = self.auth.header();
+        let headers: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut callbacks = RemoteCallbacks::new();
+        callbacks.credentials(|_url, _user, allowed| {
+            credentials(&self.url, &self.auth, allowed, &calls, &failure)
+        });
+        let mut proxy = ProxyOptions::new();
+        proxy.auto();
+        op(&mut remote, callbacks, proxy, &headers).map_err(|e| match failure.borrow().as_ref() {
+            Some(reason) => anyhow!("cannot {what} {}: {reason}", self.url.display),
+            None => anyhow!(
+                "cannot {what} {}: {}",
+                self.url.display,
+                self.auth.redact(e.message())
             ),
-            None => "the server requires authentication: set PROTOSYNC_GIT_TOKEN to a token that can read \
-                     this repository (GITHUB_TOKEN is used for GitHub hosts)"
-                .to_owned(),
+        })
+    }
+
+    /// Fetches `refs/heads/<branch>` (full history) into `into` (a ref name of `repo`) and
+    /// returns its commit, or `None` when the remote has no such branch (`into` is then
+    /// deleted).
+    pub fn fetch_branch(&self, repo: &Repository, branch: &str, into: &str) -> Result<Option<Oid>> {
+        let refspec = format!("+refs/heads/{branch}:{into}");
+        let advertised = self.run(repo, "fetch from", |remote, callbacks, proxy, headers| {
+            let mut fo = FetchOptions::new();
+            fo.remote_callbacks(callbacks)
+                .proxy_options(proxy)
+                .download_tags(AutotagOption::None)
+                .update_fetchhead(false)
+                .custom_headers(headers);
+            remote.fetch(&[refspec.as_str()], Some(&mut fo), Some("protosync: fetch"))?;
+            Ok(remote
+                .list()
+                .map(|heads| {
+                    heads
+                        .iter()
+                        .any(|h| h.name() == format!("refs/heads/{branch}"))
+                })
+                .unwrap_or(false))
+        })?;
+        if !advertised {
+            if let Ok(mut r) = repo.find_reference(into) {
+                let _ = r.delete();
+            }
+            return Ok(None);
         }
+        Ok(repo.refname_to_id(into).ok())
+    }
+
+    /// Pushes `refspec` (`+refs/heads/x:refs/heads/x`). A ref the server rejects is an error
+    /// with the server's reason.
+    pub fn push(&self, repo: &Repository, refspec: &str) -> Result<()> {
+        let rejected: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let sink = rejected.clone();
+        self.run(
+            repo,
+            "push to",
+            move |remote, mut callbacks, proxy, headers| {
+                callbacks.push_update_reference(move |name, status| {
+                    if let Some(why) = status {
+                        sink.lock()
+                            .expect("push status")
+                            .push(format!("{name}: {why}"));
+                    }
+                    Ok(())
+                });
+                let mut po = git2::PushOptions::new();
+                po.remote_callbacks(callbacks)
+                    .proxy_options(proxy)
+                    .custom_headers(headers);
+                remote.push(&[refspec], Some(&mut po))
+            },
+        )?;
+        let rejected = rejected.lock().expect("push status").clone();
+        if !rejected.is_empty() {
+            bail!(
+                "{} rejected the push: {}",
+                self.url.display,
+                self.auth.redact(&rejected.join("; "))
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Credentials for a remote: the ssh agent for ssh, a user name when asked; an http token is
+/// sent as a header, never through this callback.
+fn credentials(
+    url: &RemoteUrl,
+    auth: &Auth,
+    allowed: CredentialType,
+    calls: &Cell<u32>,
+    failure: &RefCell<Option<String>>,
+) -> Result<Cred, git2::Error> {
+    calls.set(calls.get() + 1);
+    let user = url.user.as_deref().unwrap_or("git");
+    let reason = if calls.get() > MAX_CREDENTIAL_CALLS {
+        if url.is_http() {
+            http_auth_reason(auth)
+        } else {
+            format!(
+                "ssh authentication as {user:?} failed: no key offered by the ssh agent was accepted \
+                 (check `ssh-add -l` and that the key has access)"
+            )
+        }
+    } else if allowed.contains(CredentialType::USERNAME) {
+        return Cred::username(user);
+    } else if allowed.contains(CredentialType::SSH_KEY) {
+        if std::env::var_os("SSH_AUTH_SOCK").is_none() && cfg!(unix) {
+            "ssh authentication needs an ssh agent, and SSH_AUTH_SOCK is not set \
+             (start one with `eval $(ssh-agent)` and `ssh-add`)"
+                .to_owned()
+        } else if calls.get() > 2 {
+            format!(
+                "ssh authentication as {user:?} failed: no key offered by the ssh agent was accepted \
+                 (check `ssh-add -l` and that the key has access)"
+            )
+        } else {
+            return Cred::ssh_key_from_agent(user);
+        }
+    } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+        http_auth_reason(auth)
+    } else {
+        format!("the server asks for credentials protosync cannot provide ({allowed:?})")
+    };
+    *failure.borrow_mut() = Some(reason.clone());
+    Err(git2::Error::from_str(&reason))
+}
+
+fn http_auth_reason(auth: &Auth) -> String {
+    match &auth.token {
+        Some((var, _)) => format!(
+            "the server refused the token from {var} (check that it is valid and can read this repository)"
+        ),
+        None => "the server requires authentication: set PROTOSYNC_GIT_TOKEN to a token that can read \
+                 this repository (GITHUB_TOKEN is used for GitHub hosts)"
+            .to_owned(),
     }
 }
 

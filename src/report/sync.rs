@@ -79,7 +79,14 @@ pub fn status_text(r: &StatusReport) -> String {
         .iter()
         .any(|m| matches!(m.state, FileState::Behind | FileState::Diverged));
     if behind {
-        if r.breaking.findings.is_empty() {
+        let edited = r.mappings.iter().any(|m| {
+            m.files
+                .iter()
+                .any(|f| matches!(f.state, FileState::Edited | FileState::Diverged))
+        });
+        if r.breaking.findings.is_empty() && edited {
+            out.push_str("\nthe update is not breaking for this copy; `protosync sync` applies it once the local edits are resolved (or with --force, which discards them)\n");
+        } else if r.breaking.findings.is_empty() {
             out.push_str(
                 "\nthe update is not breaking for this copy; `protosync sync` applies it\n",
             );
@@ -89,6 +96,12 @@ pub fn status_text(r: &StatusReport) -> String {
                 plural(r.breaking.findings.len(), "finding", "findings")
             ));
             out.push_str(&findings_text(&r.breaking, "  "));
+        }
+        if r.breaking.allowed > 0 {
+            out.push_str(&format!(
+                "({} allowed by [[breaking.allow]] in protosync.toml)\n",
+                plural(r.breaking.allowed, "breaking change", "breaking changes")
+            ));
         }
     }
     out
@@ -185,6 +198,12 @@ pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
             plural(r.breaking.findings.len(), "finding", "findings")
         ));
         out.push_str(&findings_text(&r.breaking, "  "));
+    }
+    if r.breaking.allowed > 0 {
+        out.push_str(&format!(
+            "\n{} allowed by [[breaking.allow]] in protosync.toml\n",
+            plural(r.breaking.allowed, "breaking change", "breaking changes")
+        ));
     }
     if !r.conflicts.is_empty() {
         out.push_str(&format!(

@@ -42,6 +42,21 @@ pub struct VendorSection {
     pub to: Spanned<String>,
 }
 
+/// One `[[service]]` of a contract repository's `protosync.toml` (for `fanout`), as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSection {
+    pub name: Spanned<String>,
+    pub repo: Spanned<String>,
+    #[serde(default)]
+    pub branch: Option<Spanned<String>>,
+    /// Path of the service's `protosync.toml` inside its repository.
+    #[serde(default)]
+    pub config: Option<Spanned<String>>,
+    #[serde(default)]
+    pub forge: Option<Spanned<String>>,
+}
+
 /// Where the contract repository is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContractRepo {

@@ -109,8 +109,9 @@ fn behind_commits(ws: &Workspace, up: &Upstream) -> Option<usize> {
     up.contract.behind(oid)
 }
 
-/// Breaking changes of the vendored copy (as on disk) → the contract's new files, under the
-/// service's `[breaking]` configuration. Paths in the findings are the service's.
+/// Breaking changes of the pinned copy (the contract at the locked commit; the files on disk
+/// when that commit is not at hand or a file is not in the lock) → the contract's new files,
+/// under the service's `[breaking]` configuration. Paths in the findings are the service's.
 fn judge(
     ws: &Workspace,
     up: &Upstream,
@@ -118,13 +119,39 @@ fn judge(
     opts: &LoadOptions,
 ) -> Result<BreakingReport> {
     let layout = &ws.layout;
-    // The old copy: what is on disk, at its contract path.
-    let old: Vec<&FileView> = views
-        .iter()
-        .filter(|v| v.disk.is_some() && v.rel.is_some())
-        .filter(|v| v.locked_sha.is_some() || v.new.is_some())
-        .collect();
-    if old.is_empty() {
+    // The pinned version: the contract at the locked commit, when it is at hand.
+    let pinned = locked_commit(ws)
+        .and_then(|c| up.contract.find_commit(c))
+        .and_then(|c| {
+            up.contract
+                .protos(c, &ws.cfg.contract.root, &opts.blobs)
+                .ok()
+        });
+    // The old copy, at its contract paths: what the lock pinned (local edits are not the
+    // contract's change; they are refused separately), else what is on disk.
+    let mut prev = crate::compile::SourceTree {
+        files: pinned.clone().unwrap_or_else(|| up.protos.clone()),
+        includes: Vec::new(),
+    };
+    let mut service_path: HashMap<(bool, String), String> = HashMap::new();
+    let mut prev_targets = Vec::new();
+    for v in views {
+        let Some(rel) = v.rel.clone() else { continue };
+        let from_pin =
+            v.locked_sha.is_some() && pinned.as_ref().is_some_and(|p| p.contains_key(&rel));
+        if !from_pin {
+            let owned = v.locked_sha.is_some() || v.new.is_some();
+            let Some(disk) = v.disk.as_deref().filter(|_| owned) else {
+                continue;
+            };
+            let text =
+                std::str::from_utf8(disk).map_err(|_| anyhow!("{}: not valid UTF-8", v.path))?;
+            prev.files.insert(rel.clone(), text.into());
+        }
+        service_path.insert((false, rel.clone()), v.path.clone());
+        prev_targets.push(rel);
+    }
+    if prev_targets.is_empty() {
         return Ok(BreakingReport {
             version: layout.version,
             findings: Vec::new(),
@@ -133,29 +160,6 @@ fn judge(
             files: up.targets.len(),
             against_files: 0,
         });
-    }
-    // Imports of the old copy resolve in the contract at the locked commit when it is at hand.
-    let base = locked_commit(ws)
-        .and_then(|c| up.contract.find_commit(c))
-        .and_then(|c| {
-            up.contract
-                .protos(c, &ws.cfg.contract.root, &opts.blobs)
-                .ok()
-        })
-        .unwrap_or_else(|| up.protos.clone());
-    let mut prev = crate::compile::SourceTree {
-        files: base,
-        includes: Vec::new(),
-    };
-    let mut service_path: HashMap<(bool, String), String> = HashMap::new();
-    let mut prev_targets = Vec::new();
-    for v in &old {
-        let rel = v.rel.clone().expect("filtered");
-        let text = std::str::from_utf8(v.disk.as_deref().expect("filtered"))
-            .map_err(|_| anyhow!("{}: not valid UTF-8", v.path))?;
-        prev.files.insert(rel.clone(), text.into());
-        service_path.insert((false, rel.clone()), v.path.clone());
-        prev_targets.push(rel);
     }
     for t in &up.targets {
         service_path.insert((true, t.rel.clone()), t.path.clone());
@@ -471,7 +475,7 @@ pub fn sync(config_path: &Path, opts: &SyncOptions) -> Result<SyncReport> {
 /// Plans and (unless refused or dry) applies a sync. `adopt` (init): local files that differ
 /// are kept and recorded against the contract's bytes instead of being a conflict.
 /// `then`: a file written after the lock (init's `protosync.toml`).
-fn run_sync(
+pub fn run_sync(
     ws: &Workspace,
     opts: &SyncOptions,
     adopt: bool,
@@ -801,15 +805,7 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
 
     let breaking = match &opts.against {
         None => None,
-        Some(against) => Some(pipeline::run_breaking(&BreakingOptions {
-            input: ws.root().display().to_string(),
-            against: against.clone(),
-            config: Some(ws.cfg.path.clone()),
-            against_config: Some(ws.cfg.path.clone()),
-            overrides: Overrides::default(),
-            includes: Vec::new(),
-            load: opts.load.clone(),
-        })?),
+        Some(against) => Some(own_breaking(&ws, against, &opts.load)?),
     };
     Ok(CheckReport {
         drift,
@@ -818,4 +814,41 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
         fail_behind: opts.fail_behind,
         breaking,
     })
+}
+
+/// The breaking check of `check --against`: the repository against `against`, laid out by
+/// `[build] roots`, without the vendored copy (its changes are the contract's: judged by
+/// `sync`, guarded by the lock).
+fn own_breaking(ws: &Workspace, against: &str, load: &LoadOptions) -> Result<BreakingReport> {
+    let mut report = pipeline::run_breaking(&BreakingOptions {
+        input: ws.root().display().to_string(),
+        against: against.to_owned(),
+        config: Some(ws.cfg.path.clone()),
+        against_config: Some(ws.cfg.path.clone()),
+        overrides: Overrides::default(),
+        includes: Vec::new(),
+        load: load.clone(),
+    })?;
+    let vendored = |p: &str| {
+        ws.layout.modules.iter().any(|m| {
+            let root = m.root.to_string_lossy().replace('\\', "/");
+            let full = if root.is_empty() {
+                p.to_owned()
+            } else {
+                format!("{root}/{p}")
+            };
+            ws.cfg
+                .vendors
+                .iter()
+                .any(|v| full.starts_with(&format!("{}/", v.to)))
+        })
+    };
+    report
+        .findings
+        .retain(|f| match (&f.path, &f.against_path) {
+            (Some(p), _) => !vendored(p),
+            (None, Some(p)) => !vendored(p),
+            (None, None) => true,
+        });
+    Ok(report)
 }
