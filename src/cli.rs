@@ -51,6 +51,11 @@ pub enum Command {
     ///
     /// Exit code 0: clean; 1: drift, breaking changes, or behind with --fail-behind; 2: error.
     Check(CheckArgs),
+    /// From the contract repository: sync every [[service]] and open or update its pull request.
+    ///
+    /// Exit code 0: every service succeeded (created, updated, unchanged, closed or skipped);
+    /// 1: a service failed; 2: error.
+    Fanout(Box<FanoutArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,6 +120,117 @@ pub struct SyncArgs {
     pub force: bool,
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// Committing, pushing and proposing a sync (`sync --commit --push --pr`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PublishArgs {
+    /// After a successful sync, commit exactly the vendored files and the lock on a branch
+    /// (built from objects: the index, the current branch and other changes are not touched).
+    #[arg(long)]
+    pub commit: bool,
+    /// Branch to commit to [default: protosync/<contract-name>]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Branch the sync branch starts from and the pull request targets [default: the current branch]
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
+    /// Push the branch, with a lease: a branch holding someone else's commits is left alone
+    /// (implies --commit).
+    #[arg(long)]
+    pub push: bool,
+    /// Remote to push to: a remote name or a URL.
+    #[arg(long, value_name = "NAME|URL", default_value = "origin")]
+    pub remote: String,
+    /// Open a pull request, or update the open one for the branch (implies --push).
+    #[arg(long)]
+    pub pr: bool,
+    /// Open the pull request as a draft.
+    #[arg(long)]
+    pub draft: bool,
+    /// Label for the pull request (repeatable).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Reviewer to request (repeatable).
+    #[arg(long = "reviewer", value_name = "USER")]
+    pub reviewers: Vec<String>,
+    /// The forge hosting the remote [default: from the remote URL]
+    #[arg(long, value_enum)]
+    pub forge: Option<crate::forge::ForgeKind>,
+    /// The forge's API base URL [default: GITHUB_API_URL / GITLAB_API_URL / GITEA_API_URL, else
+    /// derived from the remote's host]
+    #[arg(long, value_name = "URL", env = "PROTOSYNC_API_URL")]
+    pub api_url: Option<String>,
+}
+
+impl PublishArgs {
+    fn wanted(&self) -> bool {
+        self.commit || self.push || self.pr
+    }
+
+    fn options(&self) -> crate::sync::publish::PublishOptions {
+        crate::sync::publish::PublishOptions {
+            branch: self.branch.clone(),
+            base: self.base.clone(),
+            push: self.push || self.pr,
+            remote: self.remote.clone(),
+            pr: self.pr,
+            draft: self.draft,
+            labels: self.labels.clone(),
+            reviewers: self.reviewers.clone(),
+            forge: self.forge,
+            api_url: self.api_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FanoutFormat {
+    Text,
+    Json,
+    /// The affected services as a GitHub Actions matrix (`{"include":[…]}`), one line.
+    GithubMatrix,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FanoutArgs {
+    /// The contract repository's protosync.toml with its [[service]] list [default: found
+    /// walking up from the current directory]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Contract ref every service syncs to [default: each service's contract.ref]
+    #[arg(long = "ref", value_name = "REF")]
+    pub ref_: Option<String>,
+    /// Only this service (repeatable) [default: all]
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Services processed at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Push and open nothing; show every service's diff and verdict.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Open pull requests for breaking updates too (their body lists the findings).
+    #[arg(long)]
+    pub allow_breaking: bool,
+    /// Open pull requests as drafts.
+    #[arg(long)]
+    pub draft: bool,
+    /// Label for the pull requests (repeatable).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Reviewer to request (repeatable).
+    #[arg(long = "reviewer", value_name = "USER")]
+    pub reviewers: Vec<String>,
+    /// The forges' API base URL [default: per forge, from the environment or the host]
+    #[arg(long, value_name = "URL", env = "PROTOSYNC_API_URL")]
+    pub api_url: Option<String>,
+    #[arg(long, value_enum, default_value_t = FanoutFormat::Text)]
+    pub format: FanoutFormat,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -296,9 +412,86 @@ pub fn run(cli: Cli) -> Result<i32> {
                 force: args.force,
                 load: args.remote.load_options(),
             };
+            if args.publish.wanted() && !args.dry_run {
+                let ws = sync::run::Workspace::load(&path)?;
+                sync::publish::preflight(&ws.cfg, &args.publish.options())?;
+            }
             let report = sync::run::sync(&path, &opts)?;
-            print_sync(&mut stdout, &report, args.format, true)?;
+            let applied = matches!(
+                report.outcome,
+                sync::run::Outcome::Updated
+                    | sync::run::Outcome::LockUpdated
+                    | sync::run::Outcome::UpToDate
+            );
+            let published = if args.publish.wanted() && applied {
+                let ws = sync::run::Workspace::load(&path)?;
+                Some(sync::publish::publish(
+                    &ws.cfg,
+                    &report,
+                    &args.publish.options(),
+                )?)
+            } else {
+                None
+            };
+            match args.format {
+                TextOrJson::Text => {
+                    print_sync(&mut stdout, &report, args.format, true)?;
+                    if let Some(p) = &published {
+                        stdout.write_all(report::sync::publish_text(p).as_bytes())?;
+                    } else if args.publish.wanted() && !args.dry_run {
+                        stdout.write_all(b"nothing committed: the sync did not complete\n")?;
+                    }
+                }
+                TextOrJson::Json => {
+                    stdout.write_all(
+                        report::sync::sync_json_with(&report, published.as_ref()).as_bytes(),
+                    )?;
+                }
+            }
             Ok(report.exit_code())
+        }
+        Command::Fanout(args) => {
+            let args = *args;
+            let path = sync::run::config_path(args.config.as_deref())?;
+            let mut services = crate::fanout::load_services(&path)?;
+            if !args.services.is_empty() {
+                for wanted in &args.services {
+                    if !services.iter().any(|s| &s.name == wanted) {
+                        anyhow::bail!(
+                            "--service {wanted:?}: no such [[service]] in {} (known: {})",
+                            path.display(),
+                            services
+                                .iter()
+                                .map(|s| s.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    }
+                }
+                services.retain(|s| args.services.contains(&s.name));
+            }
+            let matrix = args.format == FanoutFormat::GithubMatrix;
+            let opts = crate::fanout::FanoutOptions {
+                ref_: args.ref_,
+                services: args.services,
+                jobs: args.jobs,
+                dry_run: args.dry_run || matrix,
+                allow_breaking: args.allow_breaking,
+                draft: args.draft,
+                labels: args.labels,
+                reviewers: args.reviewers,
+                api_url: args.api_url,
+                load: args.remote.load_options(),
+                progress: args.format == FanoutFormat::Text,
+            };
+            let results = crate::fanout::run(&services, &opts);
+            let out = match args.format {
+                FanoutFormat::Text => report::fanout::text(&results, opts.dry_run),
+                FanoutFormat::Json => report::fanout::json(&results),
+                FanoutFormat::GithubMatrix => report::fanout::github_matrix(&results),
+            };
+            stdout.write_all(out.as_bytes())?;
+            Ok(crate::fanout::exit_code(&results))
         }
         Command::Check(args) => {
             let path = sync::run::config_path(args.config.as_deref())?;

@@ -8,6 +8,8 @@ pub mod breaking;
 pub mod cli;
 pub mod compile;
 pub mod config;
+pub mod fanout;
+pub mod forge;
 pub mod input;
 pub mod model;
 pub mod pipeline;

@@ -56,6 +56,49 @@ pub fn fetch(spec: &Spec, opts: &LoadOptions) -> Result<Fetched> {
     let url = RemoteUrl::parse(&spec.location)?;
     let want = normalise_want(&spec.want);
     let entry = Entry::new(&cache_root(opts)?, &url);
+    // One run sees one state of each remote: a ref fetched earlier in this process (by another
+    // service of a fan-out, say) is not fetched again.
+    let memo_key = (entry.repo_path(), want.to_string(), spec.depth);
+    if let Some(commit) = fetched_this_run()
+        .lock()
+        .expect("fetch memo")
+        .get(&memo_key)
+    {
+        trace(&format!(
+            "{} {want}: fetched earlier in this run",
+            url.display
+        ));
+        return Ok(Fetched {
+            path: entry.repo_path(),
+            commit: *commit,
+        });
+    }
+    let fetched = fetch_uncached(spec, opts, &url, &want, &entry)?;
+    if !opts.offline {
+        fetched_this_run()
+            .lock()
+            .expect("fetch memo")
+            .insert(memo_key, fetched.commit);
+    }
+    Ok(fetched)
+}
+
+type FetchMemo = std::sync::Mutex<std::collections::HashMap<(PathBuf, String, Option<u32>), Oid>>;
+
+/// Refs fetched by this process: (cache entry, want, depth) → commit.
+fn fetched_this_run() -> &'static FetchMemo {
+    static MEMO: std::sync::OnceLock<FetchMemo> = std::sync::OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+fn fetch_uncached(
+    spec: &Spec,
+    opts: &LoadOptions,
+    url: &RemoteUrl,
+    want: &GitWant,
+    entry: &Entry,
+) -> Result<Fetched> {
+    let (url, want) = (url.clone(), want.clone());
     let cached = entry.open();
 
     // A commit already in the cache never changes: no network, no lock.

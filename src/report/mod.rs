@@ -1,9 +1,14 @@
 //! Printers: one file per output format, all fed by the same findings. The engine never
 //! formats; printers never decide anything.
 
+pub mod fanout;
 mod github;
+mod gitlab;
 mod json;
+mod junit;
+mod markdown;
 pub mod rules;
+mod sarif;
 pub mod sync;
 mod text;
 
@@ -16,6 +21,10 @@ pub enum Format {
     Text,
     Json,
     Github,
+    Sarif,
+    Junit,
+    Gitlab,
+    Markdown,
 }
 
 /// Categories of a finding's rule in the configuration version in force.
@@ -33,5 +42,9 @@ pub fn render(report: &BreakingReport, format: Format) -> String {
         Format::Text => text::render(report),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Gitlab => gitlab::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }

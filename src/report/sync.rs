@@ -346,3 +346,69 @@ pub fn check_github(r: &CheckReport) -> String {
     }
     out
 }
+
+/// What `sync --commit/--push/--pr` did, after the sync's own report.
+pub fn publish_text(p: &crate::sync::publish::PublishReport) -> String {
+    use crate::sync::publish::Outcome;
+    let mut out = String::new();
+    let commit = p.commit.as_deref().map(short).unwrap_or("");
+    match p.outcome {
+        Outcome::Created | Outcome::Updated | Outcome::Unchanged | Outcome::Closed
+            if p.pull_request.is_some() =>
+        {
+            let pr = p.pull_request.as_ref().expect("checked");
+            let what = match p.outcome {
+                Outcome::Created => "opened",
+                Outcome::Updated => "updated",
+                Outcome::Closed => "closed",
+                _ => "unchanged",
+            };
+            if !commit.is_empty() {
+                out.push_str(&format!(
+                    "branch {} at {commit} (on {}){}\n",
+                    p.branch,
+                    p.base,
+                    if p.pushed { ", pushed" } else { "" }
+                ));
+            }
+            out.push_str(&format!("pull request #{} {what}: {}\n", pr.number, pr.url));
+        }
+        Outcome::Skipped => {
+            out.push_str(&format!(
+                "skipped: {}\n",
+                p.note.as_deref().unwrap_or("left alone")
+            ));
+        }
+        _ if commit.is_empty() => {
+            out.push_str(&format!(
+                "nothing to commit: {}\n",
+                p.note.as_deref().unwrap_or("the base already matches")
+            ));
+        }
+        _ => {
+            out.push_str(&format!(
+                "committed {commit} on branch {} (on {}){}\n",
+                p.branch,
+                p.base,
+                if p.pushed {
+                    ", pushed"
+                } else if p.outcome == Outcome::Unchanged {
+                    ", already up to date"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// The sync's JSON document with a `publish` member.
+pub fn sync_json_with(
+    r: &SyncReport,
+    publish: Option<&crate::sync::publish::PublishReport>,
+) -> String {
+    let mut doc: Value = serde_json::from_str(&sync_json(r)).expect("our own JSON");
+    doc["publish"] = serde_json::to_value(publish).expect("plain values");
+    pretty(&doc)
+}

@@ -23,6 +23,7 @@ pub mod contract;
 pub mod fsafe;
 pub mod lock;
 pub mod plan;
+pub mod publish;
 pub mod run;
 
 /// Turns a TOML deserialisation error into `FILE:LINE:COL: KEY: MESSAGE` (one line), naming

@@ -1,0 +1,481 @@
+//! `protosync fanout`: from the contract repository, sync every `[[service]]` and open or
+//! update its pull request.
+//!
+//! Per service, on a worker thread: fetch its base branch into the cache of remote
+//! repositories, check it out into a scratch directory that borrows the cache's objects (no
+//! copy), run the service's own sync there (its `protosync.toml`, its `[breaking]` rules), then
+//! publish (commit, push with lease, pull request). One service failing never stops the others.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use crate::input::{self, GitWant, LoadOptions};
+use crate::sync::publish::{self, PublishOptions, PublishReport};
+use crate::sync::run::{self, Outcome as SyncOutcome, SyncOptions, SyncReport};
+
+#[derive(Debug, Clone, Default)]
+pub struct FanoutOptions {
+    /// Contract ref every service syncs to (default: each service's `contract.ref`).
+    pub ref_: Option<String>,
+    /// Only these services (by name); all when empty.
+    pub services: Vec<String>,
+    pub jobs: usize,
+    pub dry_run: bool,
+    pub allow_breaking: bool,
+    pub draft: bool,
+    pub labels: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub api_url: Option<String>,
+    pub load: LoadOptions,
+    /// Show per-service progress on stderr (a terminal).
+    pub progress: bool,
+}
+
+/// How one service ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Created,
+    Updated,
+    Unchanged,
+    Closed,
+    Skipped,
+    Failed,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Created => "created",
+            Verdict::Updated => "updated",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Closed => "closed",
+            Verdict::Skipped => "skipped",
+            Verdict::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceResult {
+    pub name: String,
+    pub repo: String,
+    pub branch: String,
+    pub verdict: Verdict,
+    /// Why (skipped), the error (failed), or what happened.
+    pub detail: String,
+    /// Whether the sync would change the service's vendored copy.
+    pub affected: bool,
+    pub pull_request: Option<String>,
+    pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish: Option<PublishReport>,
+    /// The sync's text report (diffs and verdict), for `--dry-run` output.
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// Runs fanout over `services` (already filtered).
+pub fn run(services: &[Service], opts: &FanoutOptions) -> Vec<ServiceResult> {
+    let jobs = opts.jobs.max(1).min(services.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<ServiceResult>>> = Mutex::new(vec![None; services.len()]);
+    let progress = Progress::new(services, opts.progress);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(service) = services.get(i) else {
+                    break;
+                };
+                progress.set(i, "syncing");
+                let started = Instant::now();
+                let mut result = match one(service, opts) {
+                    Ok(r) => r,
+                    Err(e) => failed(service, format!("{e:#}")),
+                };
+                result.seconds = started.elapsed().as_secs_f64();
+                progress.set(i, result.verdict.label());
+                results.lock().expect("results")[i] = Some(result);
+            });
+        }
+    });
+    progress.finish();
+    results
+        .into_inner()
+        .expect("results")
+        .into_iter()
+        .map(|r| r.expect("every service ran"))
+        .collect()
+}
+
+fn failed(service: &Service, detail: String) -> ServiceResult {
+    ServiceResult {
+        name: service.name.clone(),
+        repo: service.repo.clone(),
+        branch: service.branch.clone(),
+        verdict: Verdict::Failed,
+        detail,
+        affected: false,
+        pull_request: None,
+        seconds: 0.0,
+        sync: None,
+        publish: None,
+        text: String::new(),
+    }
+}
+
+/// A scratch checkout of a service's base branch that borrows the cache's objects.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+static SCRATCH: AtomicUsize = AtomicUsize::new(0);
+
+fn checkout(service: &Service, opts: &LoadOptions) -> Result<(Scratch, PathBuf)> {
+    let spec = input::Spec {
+        raw: format!("{}#branch={}", service.repo, service.branch),
+        location: service.repo.clone(),
+        format: input::Format::Git,
+        want: GitWant::Branch(service.branch.clone()),
+        subdir: None,
+        depth: None,
+    };
+    let fetched = input::remote::fetch(&spec, opts)?;
+    let cache_root = fetched
+        .path
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow!("unexpected cache layout"))?;
+    let dir = cache_root.join("work").join(format!(
+        "{}-{}-{}",
+        service.name,
+        std::process::id(),
+        SCRATCH.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the scratch checkout {}", dir.display()))?;
+    let scratch = Scratch { dir: dir.clone() };
+    let repo = git2::Repository::init(&dir)?;
+    let objects = fetched.path.join("objects");
+    std::fs::write(
+        repo.path().join("objects/info/alternates"),
+        format!("{}\n", objects.display()),
+    )?;
+    // A shallow cache: the checkout has the same boundary.
+    if let Ok(shallow) = std::fs::read(fetched.path.join("shallow")) {
+        std::fs::write(repo.path().join("shallow"), shallow)?;
+    }
+    let repo = git2::Repository::open(&dir)?;
+    let commit = repo.find_commit(fetched.commit)?;
+    repo.branch(&service.branch, &commit, true)?;
+    repo.set_head(&format!("refs/heads/{}", service.branch))?;
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
+    repo.remote("origin", &service.repo)?;
+    Ok((scratch, dir))
+}
+
+fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
+    let (_scratch, dir) = checkout(service, &opts.load)?;
+    let config_path = dir.join(&service.config);
+    if !config_path.is_file() {
+        return Err(anyhow!(
+            "{} has no {} on branch {}",
+            service.repo,
+            service.config,
+            service.branch
+        ));
+    }
+    let ws = run::Workspace::load(&config_path)?;
+    let sync_opts = SyncOptions {
+        ref_: opts.ref_.clone(),
+        dry_run: opts.dry_run,
+        allow_breaking: opts.allow_breaking,
+        force: false,
+        load: opts.load.clone(),
+    };
+    let report = run::run_sync(&ws, &sync_opts, false, None)?;
+    let affected = !report.changes.is_empty();
+    let text = crate::report::sync::sync_text(&report, false, true);
+    let mut result = ServiceResult {
+        name: service.name.clone(),
+        repo: service.repo.clone(),
+        branch: service.branch.clone(),
+        verdict: Verdict::Unchanged,
+        detail: String::new(),
+        affected,
+        pull_request: None,
+        seconds: 0.0,
+        sync: Some(sync_json(&report)),
+        publish: None,
+        text,
+    };
+    match report.outcome {
+        SyncOutcome::RefusedBreaking => {
+            result.verdict = Verdict::Skipped;
+            result.detail = format!(
+                "breaking update ({} finding{}); rerun with --allow-breaking to open the pull request anyway",
+                report.breaking.findings.len(),
+                if report.breaking.findings.len() == 1 { "" } else { "s" }
+            );
+            return Ok(result);
+        }
+        SyncOutcome::RefusedLocalEdits => {
+            result.verdict = Verdict::Skipped;
+            result.detail = format!(
+                "the service's copy has local edits ({}); they must be resolved in the service",
+                report
+                    .conflicts
+                    .iter()
+                    .map(|c| c.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return Ok(result);
+        }
+        _ => {}
+    }
+    if opts.dry_run {
+        result.verdict = if affected || report.outcome == SyncOutcome::DryRun {
+            Verdict::Skipped
+        } else {
+            Verdict::Unchanged
+        };
+        result.detail = if result.verdict == Verdict::Skipped {
+            format!(
+                "dry run: would update {} file{}",
+                report.changes.len(),
+                if report.changes.len() == 1 { "" } else { "s" }
+            )
+        } else {
+            "in sync".to_owned()
+        };
+        return Ok(result);
+    }
+    let publish_opts = PublishOptions {
+        branch: None,
+        base: Some(service.branch.clone()),
+        push: true,
+        remote: "origin".to_owned(),
+        pr: true,
+        draft: opts.draft,
+        labels: opts.labels.clone(),
+        reviewers: opts.reviewers.clone(),
+        forge: service.forge,
+        api_url: opts.api_url.clone(),
+    };
+    let published = publish::publish(&ws.cfg, &report, &publish_opts)?;
+    result.verdict = match published.outcome {
+        publish::Outcome::Created => Verdict::Created,
+        publish::Outcome::Updated | publish::Outcome::Pushed | publish::Outcome::Committed => {
+            Verdict::Updated
+        }
+        publish::Outcome::Unchanged => Verdict::Unchanged,
+        publish::Outcome::Closed => Verdict::Closed,
+        publish::Outcome::Skipped => Verdict::Skipped,
+    };
+    result.detail = published
+        .note
+        .clone()
+        .unwrap_or_else(|| match result.verdict {
+            Verdict::Unchanged if !affected && published.commit.is_none() => "in sync".to_owned(),
+            Verdict::Unchanged => "the pull request already carries this update".to_owned(),
+            _ => format!("{} on {}", result.verdict.label(), published.branch),
+        });
+    result.pull_request = published.pull_request.as_ref().map(|p| p.url.clone());
+    result.publish = Some(published);
+    Ok(result)
+}
+
+fn sync_json(report: &SyncReport) -> serde_json::Value {
+    serde_json::from_str(&crate::report::sync::sync_json(report)).unwrap_or(serde_json::Value::Null)
+}
+
+/// Per-service progress on a terminal: one line per service, redrawn in place.
+struct Progress {
+    lines: Mutex<Vec<(String, &'static str)>>,
+    enabled: bool,
+    drawn: AtomicUsize,
+}
+
+impl Progress {
+    fn new(services: &[Service], enabled: bool) -> Progress {
+        let enabled = enabled && std::io::stderr().is_terminal();
+        Progress {
+            lines: Mutex::new(
+                services
+                    .iter()
+                    .map(|s| (s.name.clone(), "waiting"))
+                    .collect(),
+            ),
+            enabled,
+            drawn: AtomicUsize::new(0),
+        }
+    }
+
+    fn set(&self, i: usize, state: &'static str) {
+        let mut lines = self.lines.lock().expect("progress");
+        lines[i].1 = state;
+        if !self.enabled {
+            return;
+        }
+        let done = lines
+            .iter()
+            .filter(|(_, s)| !matches!(*s, "waiting" | "syncing"))
+            .count();
+        let width = 24usize;
+        let filled = done * width / lines.len().max(1);
+        let mut out = String::new();
+        let drawn = self.drawn.load(Ordering::SeqCst);
+        if drawn > 0 {
+            out.push_str(&format!("\x1b[{drawn}A"));
+        }
+        out.push_str(&format!(
+            "\x1b[2K[{}{}] {done}/{}\n",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            lines.len()
+        ));
+        for (name, state) in lines.iter() {
+            out.push_str(&format!("\x1b[2K  {name:<24} {state}\n"));
+        }
+        self.drawn.store(lines.len() + 1, Ordering::SeqCst);
+        eprint!("{out}");
+    }
+
+    fn finish(&self) {}
+}
+
+/// A validated `[[service]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    pub repo: String,
+    /// Base branch of the service; default `main`.
+    pub branch: String,
+    /// Path of its `protosync.toml` in its repository; default `protosync.toml`.
+    pub config: String,
+    pub forge: Option<crate::forge::ForgeKind>,
+    /// `protosync.toml:12:1`.
+    pub place: String,
+}
+
+/// Reads the `[[service]]` list of a contract repository's `protosync.toml`.
+pub fn load_services(path: &Path) -> Result<Vec<Service>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+    parse_services(path, &text)
+}
+
+/// Parses and validates `[[service]]` entries: names unique and usable in branch and file
+/// names, repos non-empty, `config` a safe relative path, `forge` one of github, gitlab, gitea.
+pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
+    let name = path.display().to_string();
+    let parsed: crate::config::ProtosyncToml =
+        toml::from_str(text).map_err(|e| crate::sync::toml_error(&name, text, &e))?;
+    let at = |offset: usize| crate::sync::place(&name, text, offset);
+    let mut out: Vec<Service> = Vec::new();
+    for (i, s) in parsed.service.iter().enumerate() {
+        let n = i + 1;
+        let sname = s.name.get_ref().trim();
+        if sname.is_empty()
+            || !sname
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            bail!(
+                "{}: service[{n}].name: {:?} must be non-empty letters, digits, `-`, `_` or `.`",
+                at(s.name.span().start),
+                s.name.get_ref()
+            );
+        }
+        if let Some(first) = out.iter().find(|o| o.name == sname) {
+            bail!(
+                "{}: service[{n}].name: {sname:?} is listed twice (first at {})",
+                at(s.name.span().start),
+                first.place
+            );
+        }
+        let repo = s.repo.get_ref().trim();
+        if repo.is_empty() {
+            bail!(
+                "{}: service[{n}].repo: must not be empty",
+                at(s.repo.span().start)
+            );
+        }
+        let branch = match &s.branch {
+            None => crate::sync::config::DEFAULT_REF.to_owned(),
+            Some(b)
+                if b.get_ref().trim().is_empty() || b.get_ref().contains(char::is_whitespace) =>
+            {
+                bail!(
+                    "{}: service[{n}].branch: {:?} is not a branch name",
+                    at(b.span().start),
+                    b.get_ref()
+                )
+            }
+            Some(b) => b.get_ref().trim().to_owned(),
+        };
+        let config = match &s.config {
+            None => crate::sync::config::CONFIG_FILE.to_owned(),
+            Some(c) => crate::sync::fsafe::normalize_rel(c.get_ref(), false).map_err(|why| {
+                anyhow!(
+                    "{}: service[{n}].config: {:?} {why}",
+                    at(c.span().start),
+                    c.get_ref()
+                )
+            })?,
+        };
+        let forge = match &s.forge {
+            None => None,
+            Some(f) => Some(match f.get_ref().as_str() {
+                "github" => crate::forge::ForgeKind::Github,
+                "gitlab" => crate::forge::ForgeKind::Gitlab,
+                "gitea" | "forgejo" => crate::forge::ForgeKind::Gitea,
+                other => bail!(
+                    "{}: service[{n}].forge: {other:?} is not github, gitlab or gitea",
+                    at(f.span().start)
+                ),
+            }),
+        };
+        out.push(Service {
+            name: sname.to_owned(),
+            repo: repo.to_owned(),
+            branch,
+            config,
+            forge,
+            place: at(s.name.span().start),
+        });
+    }
+    if out.is_empty() {
+        bail!(
+            "{name}: no [[service]] entries (fanout needs `[[service]] name = \"…\" repo = \"…\"`)"
+        );
+    }
+    Ok(out)
+}
+
+/// 1 when a service failed, else 0.
+pub fn exit_code(results: &[ServiceResult]) -> i32 {
+    if results.iter().any(|r| r.verdict == Verdict::Failed) {
+        1
+    } else {
+        0
+    }
+}

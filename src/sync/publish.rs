@@ -1,0 +1,603 @@
+//! Publishing a sync: one commit on a stable branch, pushed with a lease, and one pull request
+//! kept up to date (`sync --commit --push --pr`, and `fanout` for every service).
+//!
+//! * **The commit** holds exactly the vendored files and `protosync.lock` as they are on disk
+//!   after the sync, on top of the base branch's tip; it is built from objects, so the index,
+//!   the current branch and every other file of the working tree are left alone. Its message
+//!   carries `Protosync-Contract:` and `Protosync-Commit:` trailers, which is how protosync
+//!   recognises its own commits later.
+//! * **The branch** (`protosync/<contract-name>` unless `--branch`) is rebuilt from the base each
+//!   time (one commit on top of the base), so re-running updates it instead of stacking commits.
+//!   If the branch holds a commit without protosync's trailers (someone pushed to it), it is left
+//!   alone and the outcome says so.
+//! * **The push** is a forced update of that branch, made only after the lease check above
+//!   against the remote's current tip (fetched first). An identical commit (same parent, same
+//!   tree) is not pushed again.
+//! * **The pull request** is found by head branch and base; it is created once and updated after
+//!   that, never duplicated. When the base already matches the contract (the update is empty),
+//!   an open one is closed with a comment.
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use git2::{Oid, Repository, Signature};
+use serde::Serialize;
+
+use super::config::SyncConfig;
+use super::lock::{Lock, LOCK_FILE};
+use super::plan::unified_diff;
+use super::run::SyncReport;
+use crate::forge::{self, ForgeKind, NewPullRequest, PullRequest};
+use crate::input::remote::Link;
+
+/// The trailer that marks protosync's commits.
+pub const TRAILER: &str = "Protosync-Contract:";
+
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    /// Branch to commit to; default `protosync/<contract-name>`.
+    pub branch: Option<String>,
+    /// Base branch the sync branch starts from and the PR targets; default the current branch.
+    pub base: Option<String>,
+    pub push: bool,
+    /// Remote name (`origin`) or URL to push to.
+    pub remote: String,
+    pub pr: bool,
+    pub draft: bool,
+    pub labels: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub forge: Option<ForgeKind>,
+    /// API base URL, overriding the forge's default and environment.
+    pub api_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A pull request was opened.
+    Created,
+    /// The branch or the open pull request was updated.
+    Updated,
+    /// Nothing to do: the branch (and pull request) already carry this update, or the base is
+    /// in sync and no pull request is open.
+    Unchanged,
+    /// The update turned out empty; the open pull request was closed.
+    Closed,
+    /// Left alone (see `note`): the branch has commits protosync did not make.
+    Skipped,
+    /// Committed on the branch, not pushed (`--commit` alone).
+    Committed,
+    /// Committed and pushed, no pull request asked for.
+    Pushed,
+}
+
+/// A changed file in the commit, for the pull request's table.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommittedFile {
+    pub path: String,
+    /// `added`, `modified`, `deleted`.
+    pub change: &'static str,
+    pub added_lines: usize,
+    pub removed_lines: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishReport {
+    pub outcome: Outcome,
+    pub branch: String,
+    pub base: String,
+    /// The sync branch's commit (new or reused).
+    pub commit: Option<String>,
+    pub files: Vec<CommittedFile>,
+    pub pushed: bool,
+    pub pull_request: Option<PullRequest>,
+    pub note: Option<String>,
+}
+
+/// `contracts` for `https://github.com/acme/contracts.git` or `../contracts`.
+pub fn contract_name(repo: &str) -> String {
+    let trimmed = repo.trim_end_matches('/');
+    let last = trimmed.rsplit(['/', ':', '\\']).next().unwrap_or(trimmed);
+    let name = last.strip_suffix(".git").unwrap_or(last);
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        "contract".to_owned()
+    } else {
+        clean
+    }
+}
+
+fn signature(repo: &Repository) -> Result<Signature<'static>> {
+    if let Ok(spec) = std::env::var("PROTOSYNC_GIT_AUTHOR") {
+        let spec = spec.trim();
+        let (name, email) = spec
+            .rsplit_once('<')
+            .and_then(|(n, e)| e.strip_suffix('>').map(|e| (n.trim(), e.trim())))
+            .filter(|(n, e)| !n.is_empty() && !e.is_empty())
+            .ok_or_else(|| anyhow!("PROTOSYNC_GIT_AUTHOR={spec:?}: expected \"Name <email>\""))?;
+        return Signature::now(name, email)
+            .map_err(|e| anyhow!("PROTOSYNC_GIT_AUTHOR: {}", e.message()));
+    }
+    repo.signature().map(|s| s.to_owned()).map_err(|_| {
+        anyhow!(
+            "no commit author: set user.name and user.email in git config, or PROTOSYNC_GIT_AUTHOR=\"Name <email>\""
+        )
+    })
+}
+
+/// Whether every commit on `tip` that is not on `base` was made by protosync.
+fn foreign_commit(repo: &Repository, tip: Oid, base: Oid) -> Result<Option<String>> {
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    if let Ok(mb) = repo.merge_base(tip, base) {
+        walk.hide(mb)?;
+    }
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        let ours = commit
+            .message()
+            .is_ok_and(|m| m.lines().any(|l| l.starts_with(TRAILER)));
+        if !ours {
+            return Ok(Some(format!(
+                "{} by {}: \"{}\"",
+                &commit.id().to_string()[..7],
+                commit.author().name().unwrap_or("?"),
+                commit.summary().ok().flatten().unwrap_or("").trim()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// The new tree: `base`'s tree with the vendored files and the lock as they are on disk.
+/// `prefix` is the service root inside the repository ("" at the top).
+fn build_tree(
+    repo: &Repository,
+    base_tree: &git2::Tree<'_>,
+    cfg: &SyncConfig,
+    prefix: &str,
+) -> Result<(Oid, Vec<CommittedFile>, Option<String>)> {
+    let root = cfg.repo_root();
+    let in_repo = |p: &str| {
+        if prefix.is_empty() {
+            p.to_owned()
+        } else {
+            format!("{prefix}/{p}")
+        }
+    };
+    let lock_path = root.join(LOCK_FILE);
+    let new_lock = Lock::load(&lock_path)?
+        .ok_or_else(|| anyhow!("{}: missing after the sync", lock_path.display()))?;
+    let blob_text = |path: &str| -> Option<Vec<u8>> {
+        let entry = base_tree.get_path(Path::new(path)).ok()?;
+        let blob = repo.find_blob(entry.id()).ok()?;
+        Some(blob.content().to_vec())
+    };
+    let old_lock = blob_text(&in_repo(LOCK_FILE))
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| Lock::parse(Path::new(LOCK_FILE), &t).ok());
+    let mut paths: std::collections::BTreeSet<String> = new_lock.files.keys().cloned().collect();
+    if let Some(old) = &old_lock {
+        paths.extend(old.files.keys().cloned());
+    }
+    paths.insert(LOCK_FILE.to_owned());
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    let mut files = Vec::new();
+    for path in paths {
+        let full = in_repo(&path);
+        let old = blob_text(&full);
+        let new = if path == LOCK_FILE || new_lock.files.contains_key(&path) {
+            Some(
+                std::fs::read(root.join(&path))
+                    .with_context(|| format!("cannot read {path} to commit it"))?,
+            )
+        } else {
+            None
+        };
+        if old == new {
+            continue;
+        }
+        match &new {
+            Some(bytes) => {
+                let oid = repo.blob(bytes)?;
+                update.upsert(&full, oid, git2::FileMode::Blob);
+            }
+            None => {
+                update.remove(&full);
+            }
+        }
+        if path != LOCK_FILE {
+            let text = new.as_deref().map(String::from_utf8_lossy);
+            let (_, added, removed) = unified_diff(&path, old.as_deref(), text.as_deref());
+            files.push(CommittedFile {
+                change: match (&old, &new) {
+                    (None, _) => "added",
+                    (_, None) => "deleted",
+                    _ => "modified",
+                },
+                path,
+                added_lines: added,
+                removed_lines: removed,
+            });
+        }
+    }
+    let tree = update.create_updated(repo, base_tree)?;
+    Ok((tree, files, old_lock.map(|l| l.contract.commit)))
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(7)]
+}
+
+/// The pull request's title.
+pub fn title(sync: &SyncReport, name: &str) -> String {
+    let to = sync.contract.commit.as_deref().map(short).unwrap_or("?");
+    let breaking = if sync.breaking.findings.is_empty() {
+        ""
+    } else {
+        " (breaking)"
+    };
+    format!("protosync: sync {name} to {to}{breaking}")
+}
+
+/// The pull request's body, in Markdown: the commit range, a table of changed files, the
+/// breaking findings for this service.
+pub fn body(sync: &SyncReport, files: &[CommittedFile], base_commit: Option<&str>) -> String {
+    let c = &sync.contract;
+    let to = c.commit.as_deref().unwrap_or("?");
+    // The range is from what the base branch's lock records; the commit count is known when
+    // that is also where this sync started.
+    let from = base_commit.or(c.locked_commit.as_deref());
+    let count = c
+        .behind_commits
+        .filter(|_| base_commit.is_none() || base_commit == c.locked_commit.as_deref());
+    let mut out = String::new();
+    out.push_str(&format!(
+        "This pull request was opened by [protosync](https://github.com/protosync/protosync). It updates the vendored copy of `{}` (ref `{}`) ",
+        c.repo, c.ref_
+    ));
+    match from {
+        Some(from) if from != to => {
+            out.push_str(&format!("from `{}` to `{}`", short(from), short(to)));
+            if let Some(n) = count {
+                out.push_str(&format!(" ({n} commit{})", if n == 1 { "" } else { "s" }));
+            }
+        }
+        _ => out.push_str(&format!("to `{}`", short(to))),
+    }
+    out.push_str(".\n\n");
+    if files.is_empty() {
+        out.push_str("No vendored file changes; `protosync.lock` records the new commit.\n");
+    } else {
+        out.push_str("| file | change | + | − |\n|---|---|---:|---:|\n");
+        for f in files {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                f.path, f.change, f.added_lines, f.removed_lines
+            ));
+        }
+    }
+    out.push_str("\n### Breaking changes for this service\n\n");
+    if sync.breaking.findings.is_empty() {
+        out.push_str("No breaking changes.\n");
+    } else {
+        out.push_str(&format!(
+            "{} finding{} (accepted with `--allow-breaking`):\n\n",
+            sync.breaking.findings.len(),
+            if sync.breaking.findings.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+        out.push_str("| location | rule | message |\n|---|---|---|\n");
+        for f in &sync.breaking.findings {
+            let at = match (&f.path, f.span) {
+                (Some(p), Some(s)) => format!("`{p}:{}:{}`", s.start_line, s.start_column),
+                (Some(p), None) => format!("`{p}`"),
+                (None, _) => String::new(),
+            };
+            out.push_str(&format!(
+                "| {at} | `{}` | {} |\n",
+                f.rule,
+                f.message.replace('|', "\\|")
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n<!-- protosync: contract={} commit={to} -->\n",
+        c.repo
+    ));
+    out
+}
+
+/// The URL to push to: `remote` as a URL, a path, or the URL of the git remote of that name.
+/// Local paths (relative ones are relative to the working tree, as git reads them) become
+/// `file://` URLs.
+fn remote_url(repo: &Repository, remote: &str) -> Result<String> {
+    let url = if crate::sync::config::is_url(remote) || remote.contains('/') {
+        remote.to_owned()
+    } else {
+        let r = repo.find_remote(remote).map_err(|_| {
+            anyhow!(
+                "no git remote named {remote:?} in {} (use --remote NAME|URL)",
+                repo.path().display()
+            )
+        })?;
+        r.url()
+            .map(str::to_owned)
+            .map_err(|_| anyhow!("git remote {remote:?} has no URL"))?
+    };
+    if crate::sync::config::is_url(&url) {
+        return Ok(url);
+    }
+    let base = repo.workdir().unwrap_or_else(|| repo.path());
+    let path = base.join(&url);
+    let path = path
+        .canonicalize()
+        .map_err(|_| anyhow!("remote {remote:?}: {} does not exist", path.display()))?;
+    Ok(format!("file://{}", path.display()))
+}
+
+/// Checks, before anything is written, that a publish can start: a repository, a base
+/// branch, a remote to push to and a forge client when asked for.
+pub fn preflight(cfg: &SyncConfig, opts: &PublishOptions) -> Result<()> {
+    let root = cfg.repo_root();
+    let repo = Repository::discover(root).map_err(|e| {
+        anyhow!(
+            "{} is not in a git repository: {}",
+            root.display(),
+            e.message()
+        )
+    })?;
+    if opts.push || opts.pr {
+        let url = remote_url(&repo, &opts.remote)?;
+        Link::new(&url)?;
+        if opts.pr {
+            let kind = opts.forge.or_else(|| forge::detect(&url)).ok_or_else(|| {
+                anyhow!(
+                    "cannot tell which forge hosts {}; name it with --forge github|gitlab|gitea",
+                    forge::display_url(&url)
+                )
+            })?;
+            let repo_ref = forge::RepoRef::from_remote_url(&url)?;
+            forge::client(kind, &repo_ref, opts.api_url.as_deref())?;
+        }
+    }
+    Ok(())
+}
+
+/// Commits (and pushes, and opens or updates a pull request for) a sync that was applied in
+/// the working tree of `cfg`'s repository.
+pub fn publish(
+    cfg: &SyncConfig,
+    sync: &SyncReport,
+    opts: &PublishOptions,
+) -> Result<PublishReport> {
+    let root = cfg.repo_root();
+    let repo = Repository::discover(root).map_err(|e| {
+        anyhow!(
+            "{} is not in a git repository: {}",
+            root.display(),
+            e.message()
+        )
+    })?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| anyhow!("{} is a bare repository", repo.path().display()))?
+        .canonicalize()?;
+    let prefix = root
+        .canonicalize()?
+        .strip_prefix(&workdir)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let branch = opts
+        .branch
+        .clone()
+        .unwrap_or_else(|| format!("protosync/{}", contract_name(&cfg.contract.repo)));
+    if git2::Branch::name_is_valid(&branch).ok() != Some(true) {
+        bail!("--branch {branch:?} is not a valid branch name");
+    }
+    let head = repo.head().ok();
+    let current = head
+        .as_ref()
+        .filter(|h| h.is_branch())
+        .and_then(|h| h.shorthand().ok().map(str::to_owned));
+    if current.as_deref() == Some(branch.as_str()) {
+        bail!(
+            "the current branch is the sync branch {branch:?}; switch to the base branch (e.g. `git switch main`) and run again"
+        );
+    }
+    let base = match (&opts.base, &current) {
+        (Some(b), _) => b.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => bail!("HEAD is detached: name the base branch with --base"),
+    };
+    let base_commit = repo
+        .revparse_single(&base)
+        .and_then(|o| o.peel_to_commit())
+        .or_else(|_| {
+            repo.revparse_single(&format!("origin/{base}"))
+                .and_then(|o| o.peel_to_commit())
+        })
+        .map_err(|_| anyhow!("base branch {base:?} not found"))?;
+    let base_tree = base_commit.tree()?;
+    let (tree_id, files, base_lock_commit) = build_tree(&repo, &base_tree, cfg, &prefix)?;
+    let empty = tree_id == base_tree.id();
+
+    let url = if opts.push || opts.pr {
+        Some(remote_url(&repo, &opts.remote)?)
+    } else {
+        None
+    };
+    let link = url.as_deref().map(Link::new).transpose()?;
+    let forge = match (&url, opts.pr) {
+        (Some(url), true) => {
+            let kind = opts.forge.or_else(|| forge::detect(url)).ok_or_else(|| {
+                anyhow!(
+                    "cannot tell which forge hosts {}; name it with --forge github|gitlab|gitea",
+                    forge::display_url(url)
+                )
+            })?;
+            let repo_ref = forge::RepoRef::from_remote_url(url)?;
+            Some(forge::client(kind, &repo_ref, opts.api_url.as_deref())?)
+        }
+        _ => None,
+    };
+    let mut report = PublishReport {
+        outcome: Outcome::Unchanged,
+        branch: branch.clone(),
+        base: base.clone(),
+        commit: None,
+        files: files.clone(),
+        pushed: false,
+        pull_request: None,
+        note: None,
+    };
+    let name = contract_name(&cfg.contract.repo);
+
+    if empty {
+        // The base branch already matches the contract: nothing to propose.
+        report.note = Some(format!("{base} already matches the contract"));
+        if let Some(forge) = &forge {
+            if let Some(pr) = forge.find_open(&branch, &base)? {
+                forge.close(
+                    pr.number,
+                    &format!(
+                        "Closed by protosync: `{base}` already matches `{}` at `{}`, so this update is no longer needed.",
+                        cfg.contract.repo,
+                        sync.contract.commit.as_deref().map(short).unwrap_or("?")
+                    ),
+                )?;
+                report.outcome = Outcome::Closed;
+                report.pull_request = Some(pr);
+            }
+        }
+        return Ok(report);
+    }
+
+    // Where the branch is now: locally, and on the remote when pushing. A commit protosync
+    // did not make on either is someone's work: leave the branch alone.
+    let local = repo.refname_to_id(&format!("refs/heads/{branch}")).ok();
+    let remote_ref = format!("refs/protosync/remote/{branch}");
+    let existing = match &link {
+        Some(link) => link.fetch_branch(&repo, &branch, &remote_ref)?,
+        None => local,
+    };
+    for (tip, place) in [(local, "locally"), (existing, "on the remote")] {
+        let Some(tip) = tip else { continue };
+        if let Some(foreign) = foreign_commit(&repo, tip, base_commit.id())? {
+            report.outcome = Outcome::Skipped;
+            report.note = Some(format!(
+                "branch {branch} has a commit protosync did not make {place} ({foreign}); left alone"
+            ));
+            return Ok(report);
+        }
+    }
+    let reuse = existing.filter(|tip| {
+        repo.find_commit(*tip).is_ok_and(|c| {
+            c.tree_id() == tree_id && c.parent_ids().collect::<Vec<_>>() == [base_commit.id()]
+        })
+    });
+    let commit_id = match reuse {
+        Some(tip) => tip,
+        None => {
+            let sig = signature(&repo)?;
+            let tree = repo.find_tree(tree_id)?;
+            let to = sync.contract.commit.clone().unwrap_or_default();
+            let message = format!(
+                "protosync: sync {name} to {}\n\nUpdates the vendored copy of {} (ref {}) to {to}.\n\n{TRAILER} {}\nProtosync-Commit: {to}\n",
+                short(&to),
+                cfg.contract.repo,
+                sync.contract.ref_,
+                cfg.contract.repo,
+            );
+            repo.commit(None, &sig, &sig, &message, &tree, &[&base_commit])?
+        }
+    };
+    repo.reference(
+        &format!("refs/heads/{branch}"),
+        commit_id,
+        true,
+        "protosync: sync branch",
+    )?;
+    report.commit = Some(commit_id.to_string());
+    report.outcome = if reuse.is_some() {
+        Outcome::Unchanged
+    } else {
+        Outcome::Committed
+    };
+    if let Some(link) = &link {
+        if reuse.is_none() {
+            link.push(&repo, &format!("+refs/heads/{branch}:refs/heads/{branch}"))?;
+            report.pushed = true;
+            report.outcome = Outcome::Pushed;
+        }
+    }
+    if let Some(forge) = &forge {
+        let title = title(sync, &name);
+        let body = body(sync, &files, base_lock_commit.as_deref());
+        match forge.find_open(&branch, &base)? {
+            // The branch already carries this update: the pull request describes it.
+            Some(pr) if reuse.is_some() || (pr.title == title && pr.body == body) => {
+                report.outcome = if report.pushed {
+                    Outcome::Updated
+                } else {
+                    Outcome::Unchanged
+                };
+                report.pull_request = Some(pr);
+            }
+            Some(pr) => {
+                let pr = forge.update(pr.number, &title, &body, &opts.labels)?;
+                report.outcome = Outcome::Updated;
+                report.pull_request = Some(pr);
+            }
+            None => {
+                let pr = forge.create(&NewPullRequest {
+                    head: branch.clone(),
+                    base: base.clone(),
+                    title,
+                    body,
+                    draft: opts.draft,
+                    labels: opts.labels.clone(),
+                    reviewers: opts.reviewers.clone(),
+                })?;
+                report.outcome = Outcome::Created;
+                report.pull_request = Some(pr);
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contract_name;
+
+    #[test]
+    fn contract_names_from_urls_and_paths() {
+        assert_eq!(
+            contract_name("https://github.com/acme/contracts.git"),
+            "contracts"
+        );
+        assert_eq!(
+            contract_name("git@github.com:acme/api-contracts.git"),
+            "api-contracts"
+        );
+        assert_eq!(contract_name("../contracts/"), "contracts");
+        assert_eq!(
+            contract_name("file:///srv/git/Proto Defs.git"),
+            "Proto-Defs"
+        );
+        assert_eq!(contract_name("."), "contract");
+    }
+}
