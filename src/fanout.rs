@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
 use crate::input::{self, GitWant, LoadOptions};
@@ -133,20 +133,21 @@ fn failed(service: &Service, detail: String) -> ServiceResult {
     }
 }
 
-/// A scratch checkout of a service's base branch that borrows the cache's objects.
-struct Scratch {
-    dir: PathBuf,
+/// A service's base branch, fetched into the cache, and what its sync reads from it: the
+/// configuration, the lock, and the files under its vendored directories (and any other path
+/// the lock lists). Read from the commit's tree; nothing is checked out or written.
+struct Prepared {
+    /// The cached repository (where the sync commit is made and pushed from).
+    repo: git2::Repository,
+    base: git2::Oid,
+    workspace: run::Workspace,
+    /// Service path → bytes, as `plan::scan` would return them from a working tree.
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    /// The service's directory inside the repository ("" at the top).
+    prefix: String,
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-static SCRATCH: AtomicUsize = AtomicUsize::new(0);
-
-fn checkout(service: &Service, opts: &LoadOptions) -> Result<(Scratch, PathBuf)> {
+fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
     let spec = input::Spec {
         raw: format!("{}#branch={}", service.repo, service.branch),
         location: service.repo.clone(),
@@ -156,61 +157,124 @@ fn checkout(service: &Service, opts: &LoadOptions) -> Result<(Scratch, PathBuf)>
         depth: None,
     };
     let fetched = input::remote::fetch(&spec, opts)?;
-    let cache_root = fetched
-        .path
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::parent)
-        .ok_or_else(|| anyhow!("unexpected cache layout"))?;
-    let dir = cache_root.join("work").join(format!(
-        "{}-{}-{}",
-        service.name,
-        std::process::id(),
-        SCRATCH.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the scratch checkout {}", dir.display()))?;
-    let scratch = Scratch { dir: dir.clone() };
-    let repo = git2::Repository::init(&dir)?;
-    let objects = fetched.path.join("objects");
-    std::fs::write(
-        repo.path().join("objects/info/alternates"),
-        format!("{}\n", objects.display()),
-    )?;
-    // A shallow cache: the checkout has the same boundary.
-    if let Ok(shallow) = std::fs::read(fetched.path.join("shallow")) {
-        std::fs::write(repo.path().join("shallow"), shallow)?;
-    }
-    let repo = git2::Repository::open(&dir)?;
-    let commit = repo.find_commit(fetched.commit)?;
-    repo.branch(&service.branch, &commit, true)?;
-    repo.set_head(&format!("refs/heads/{}", service.branch))?;
-    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
-    repo.remote("origin", &service.repo)?;
-    Ok((scratch, dir))
+    let repo = git2::Repository::open(&fetched.path)?;
+    let (workspace, files, prefix) = {
+        let tree = repo.find_commit(fetched.commit)?.tree()?;
+        let prefix = match service.config.rsplit_once('/') {
+            Some((p, _)) => p.to_owned(),
+            None => String::new(),
+        };
+        let in_repo = |rel: &str| {
+            if prefix.is_empty() {
+                rel.to_owned()
+            } else {
+                format!("{prefix}/{rel}")
+            }
+        };
+        let blob = |path: &str| -> Option<Vec<u8>> {
+            let entry = tree.get_path(Path::new(path)).ok()?;
+            if entry.filemode() == 0o120000 {
+                return None;
+            }
+            repo.find_blob(entry.id())
+                .ok()
+                .map(|b| b.content().to_vec())
+        };
+        let text = |bytes: Vec<u8>, what: &str| {
+            String::from_utf8(bytes).map_err(|_| anyhow!("{what}: not valid UTF-8"))
+        };
+        // Messages name the file as `<repo>@<branch>:<path>`.
+        let shown =
+            |path: &str| PathBuf::from(format!("{}@{}:{path}", service.repo, service.branch));
+        let config_text = blob(&service.config).ok_or_else(|| {
+            anyhow!(
+                "{} has no {} on branch {}",
+                service.repo,
+                service.config,
+                service.branch
+            )
+        })?;
+        let config_text = text(config_text, &service.config)?;
+        let lock_name = in_repo(crate::sync::lock::LOCK_FILE);
+        let lock = match blob(&lock_name) {
+            Some(bytes) => Some(crate::sync::lock::Lock::parse(
+                &shown(&lock_name),
+                &text(bytes, &lock_name)?,
+            )?),
+            None => None,
+        };
+        // The configuration's directory stands for the service root: nothing is read there.
+        let config_path = Path::new("/nonexistent-protosync-fanout")
+            .join(&service.name)
+            .join(&service.config);
+        let workspace = run::Workspace::from_parts(&config_path, &config_text, lock)
+            .map_err(|e| anyhow!("{}: {e:#}", shown(&service.config).display()))?;
+        let mut files = std::collections::BTreeMap::new();
+        for v in &workspace.cfg.vendors {
+            let Ok(entry) = tree.get_path(Path::new(&in_repo(&v.to))) else {
+                continue;
+            };
+            let Ok(sub) = repo.find_tree(entry.id()) else {
+                continue;
+            };
+            let mut found = Vec::new();
+            sub.walk(git2::TreeWalkMode::PreOrder, |d, e| {
+                if e.kind() == Some(git2::ObjectType::Blob) && e.filemode() != 0o120000 {
+                    if let Ok(name) = e.name() {
+                        if name.ends_with(".proto") {
+                            found.push((format!("{}/{d}{name}", v.to), e.id()));
+                        }
+                    }
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+            for (rel, id) in found {
+                files.insert(rel, repo.find_blob(id)?.content().to_vec());
+            }
+        }
+        if let Some(lock) = &workspace.lock {
+            for rel in lock.files.keys() {
+                if !files.contains_key(rel) {
+                    if let Some(bytes) = blob(&in_repo(rel)) {
+                        files.insert(rel.clone(), bytes);
+                    }
+                }
+            }
+        }
+        (workspace, files, prefix)
+    };
+    Ok(Prepared {
+        repo,
+        base: fetched.commit,
+        workspace,
+        files,
+        prefix,
+    })
 }
 
 fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
-    let (_scratch, dir) = checkout(service, &opts.load)?;
-    let config_path = dir.join(&service.config);
-    if !config_path.is_file() {
-        return Err(anyhow!(
-            "{} has no {} on branch {}",
-            service.repo,
-            service.config,
-            service.branch
-        ));
-    }
-    let ws = run::Workspace::load(&config_path)?;
+    let t = Instant::now();
+    let prepared = prepare(service, &opts.load)?;
+    crate::trace::since(&format!("{}: fetch and read", service.name), t);
+    let t = Instant::now();
+    let ws = &prepared.workspace;
+    // Planned in memory: nothing is written; the publish step commits the plan.
     let sync_opts = SyncOptions {
         ref_: opts.ref_.clone(),
-        dry_run: opts.dry_run,
+        dry_run: true,
         allow_breaking: opts.allow_breaking,
         force: false,
         load: opts.load.clone(),
     };
-    let report = run::run_sync(&ws, &sync_opts, false, None)?;
+    let mut report = run::run_sync_on(ws, &sync_opts, false, None, prepared.files.clone())?;
+    if !opts.dry_run {
+        // Planned dry, published for real: report it as the update it is.
+        report.dry_run = false;
+        if report.outcome == SyncOutcome::DryRun {
+            report.outcome = SyncOutcome::Updated;
+        }
+    }
+    crate::trace::since(&format!("{}: sync", service.name), t);
     let affected = !report.changes.is_empty();
     let text = crate::report::sync::sync_text(&report, false, true);
     let mut result = ServiceResult {
@@ -272,7 +336,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         branch: None,
         base: Some(service.branch.clone()),
         push: true,
-        remote: "origin".to_owned(),
+        remote: service.repo.clone(),
         pr: true,
         draft: opts.draft,
         labels: opts.labels.clone(),
@@ -280,7 +344,15 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         forge: service.forge,
         api_url: opts.api_url.clone(),
     };
-    let published = publish::publish(&ws.cfg, &report, &publish_opts)?;
+    let published = publish::publish_in(
+        &prepared.repo,
+        &prepared.prefix,
+        (&service.branch, prepared.base),
+        publish::Contents::Planned(&report.writes, report.lock_bytes.as_bytes()),
+        &ws.cfg,
+        &report,
+        &publish_opts,
+    )?;
     result.verdict = match published.outcome {
         publish::Outcome::Created => Verdict::Created,
         publish::Outcome::Updated | publish::Outcome::Pushed | publish::Outcome::Committed => {

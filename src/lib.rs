@@ -17,3 +17,10 @@ pub mod report;
 pub mod suggest;
 pub mod sync;
 pub mod trace;
+
+/// The number of threads worth running at once, read once per process (the standard
+/// library reads cgroup files on every call).
+pub fn parallelism() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -248,7 +248,11 @@ pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> 
     let mut files: Vec<usize> = pending.iter().filter_map(|p| p.file).collect();
     files.sort_unstable();
     files.dedup();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if files.len() < 4 {
+        1
+    } else {
+        crate::parallelism()
+    };
     std::thread::scope(|s| {
         for part in files.chunks(files.len().div_ceil(threads).max(1)) {
             s.spawn(move || {

@@ -85,10 +85,14 @@ type ParseResult = Result<(FileDescriptorProto, Option<EditionFile>), protox::Er
 /// Parses files on all cores. Source info is dropped: spans are recomputed lazily, only for
 /// files where a finding lands (see `model::spans`).
 fn parse_all(entries: &[(&str, &str)]) -> Vec<ParseResult> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(entries.len().max(1));
+    // A handful of files parse faster than threads start.
+    if entries.len() < 16 {
+        return entries
+            .iter()
+            .map(|(name, source)| parse_one(name, source, false))
+            .collect();
+    }
+    let threads = crate::parallelism().min(entries.len().max(1));
     let chunk = entries.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = entries

@@ -237,10 +237,7 @@ type Texts = Vec<(String, Arc<str>)>;
 
 /// Reads blobs in the order given; the result is in the same order.
 fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<Texts> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(wanted.len().div_ceil(256).max(1));
+    let threads = crate::parallelism().min(wanted.len().div_ceil(256).max(1));
     let read = |repo: &Repository, part: &[(String, Oid)]| -> Result<Texts> {
         let odb = repo.odb()?;
         part.iter()

@@ -59,6 +59,13 @@ pub fn fetch(spec: &Spec, opts: &LoadOptions) -> Result<Fetched> {
     // One run sees one state of each remote: a ref fetched earlier in this process (by another
     // service of a fan-out, say) is not fetched again.
     let memo_key = (entry.repo_path(), want.to_string(), spec.depth);
+    // Threads of this process wanting the same ref wait for the first one here (not on the
+    // cache's file lock, which is polled), then find its result in the memo.
+    let flight = {
+        let mut flights = in_flight().lock().expect("fetch flights");
+        flights.entry(memo_key.clone()).or_default().clone()
+    };
+    let _flight = flight.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(commit) = fetched_this_run()
         .lock()
         .expect("fetch memo")
@@ -83,7 +90,17 @@ pub fn fetch(spec: &Spec, opts: &LoadOptions) -> Result<Fetched> {
     Ok(fetched)
 }
 
-type FetchMemo = std::sync::Mutex<std::collections::HashMap<(PathBuf, String, Option<u32>), Oid>>;
+type FetchMemo = std::sync::Mutex<std::collections::HashMap<FetchKey, Oid>>;
+
+type FetchKey = (PathBuf, String, Option<u32>);
+type Flights =
+    std::sync::Mutex<std::collections::HashMap<FetchKey, std::sync::Arc<std::sync::Mutex<()>>>>;
+
+/// One mutex per ref being fetched by this process.
+fn in_flight() -> &'static Flights {
+    static FLIGHTS: std::sync::OnceLock<Flights> = std::sync::OnceLock::new();
+    FLIGHTS.get_or_init(Default::default)
+}
 
 /// Refs fetched by this process: (cache entry, want, depth) → commit.
 fn fetched_this_run() -> &'static FetchMemo {
@@ -109,6 +126,24 @@ fn fetch_uncached(
                 return Ok(Fetched {
                     path: entry.repo_path(),
                     commit,
+                });
+            }
+        }
+    }
+    // A local (`file://`) remote is read directly: when its branch is the commit the cache
+    // already has, there is nothing to fetch. (libgit2's local transport does not negotiate:
+    // a fetch would copy every object again.)
+    if let (Some(repo), Scheme::File, GitWant::Branch(b)) = (&cached, url.scheme, &want) {
+        if let Some(tip) = local_branch_tip(&url.connect, b) {
+            let cached_tip = repo.refname_to_id(&format!("refs/remotes/origin/{b}")).ok();
+            if cached_tip == Some(tip) {
+                trace(&format!(
+                    "{} {want}: cache is current, no fetch",
+                    url.display
+                ));
+                return Ok(Fetched {
+                    path: entry.repo_path(),
+                    commit: tip,
                 });
             }
         }
@@ -477,6 +512,15 @@ fn expr_base(expr: &str) -> Base<'_> {
 }
 
 /// A branch name without a `refs/heads/`, `refs/remotes/origin/` or `origin/` prefix.
+/// The commit `refs/heads/<branch>` names in the repository of a `file://` URL.
+fn local_branch_tip(connect: &str, branch: &str) -> Option<Oid> {
+    let path = connect.strip_prefix("file://")?;
+    let repo = Repository::open_bare(path)
+        .or_else(|_| Repository::open(path))
+        .ok()?;
+    repo.refname_to_id(&format!("refs/heads/{branch}")).ok()
+}
+
 fn branch_name(name: &str) -> &str {
     match strip_ref_prefix(name) {
         (b, Some("branch")) => b,

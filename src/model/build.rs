@@ -188,7 +188,7 @@ fn build_files(compiled: &Compiled, names: &[String]) -> Vec<Arc<File>> {
             origin,
         )))
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::parallelism();
     if names.len() < 64 || threads < 2 {
         return names.iter().filter_map(one).collect();
     }

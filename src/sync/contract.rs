@@ -6,7 +6,7 @@
 //! is checked out.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
@@ -17,8 +17,8 @@ use crate::input::{self, git, GitWant, LoadOptions};
 
 /// A contract repository opened at a commit.
 pub struct Contract {
-    /// The repository (a local contract, or the cache entry of a remote one).
-    repo: PathBuf,
+    /// The repository (a local contract, or the cache entry of a remote one), opened once.
+    repo: Repository,
     /// The ref that was followed (`main`, `v3`, a commit).
     pub ref_: String,
     /// The commit it resolved to.
@@ -52,8 +52,15 @@ impl Contract {
                 };
                 let fetched = input::remote::fetch(&spec, opts)
                     .map_err(|e| anyhow!("contract {display}: {e:#}"))?;
+                let repo = Repository::open(&fetched.path).map_err(|e| {
+                    anyhow!(
+                        "contract {display}: cannot open {}: {}",
+                        fetched.path.display(),
+                        e.message()
+                    )
+                })?;
                 Ok(Contract {
-                    repo: fetched.path,
+                    repo,
                     ref_: ref_.to_owned(),
                     commit: fetched.commit,
                     display,
@@ -69,7 +76,7 @@ impl Contract {
                     })
                     .map_err(|e| anyhow!("contract {display}: {e:#}"))?;
                 Ok(Contract {
-                    repo: repo.path().to_path_buf(),
+                    repo,
                     ref_: ref_.to_owned(),
                     commit,
                     display,
@@ -78,23 +85,11 @@ impl Contract {
         }
     }
 
-    fn repository(&self) -> Result<Repository> {
-        Repository::open(&self.repo).map_err(|e| {
-            anyhow!(
-                "contract {}: cannot open {}: {}",
-                self.display,
-                self.repo.display(),
-                e.message()
-            )
-        })
-    }
-
     /// The .proto files under `root` at `commit`.
     pub fn protos(&self, commit: Oid, root: &str, blobs: &git::BlobCache) -> Result<Protos> {
-        let repo = self.repository()?;
         let label = format!("contract {}@{}", self.display, input::short(&commit));
         let subdir = (!root.is_empty()).then_some(root);
-        let files = git::read_commit(&repo, commit, subdir, &label, blobs)?;
+        let files = git::read_commit(&self.repo, commit, subdir, &label, blobs)?;
         Ok(files
             .files
             .into_iter()
@@ -104,9 +99,8 @@ impl Contract {
 
     /// The commit named by a lock, if this repository has it (a shallow cache may not).
     pub fn find_commit(&self, hex: &str) -> Option<Oid> {
-        let repo = self.repository().ok()?;
         let oid = Oid::from_str(hex).ok()?;
-        repo.find_commit(oid).ok().map(|c| c.id())
+        self.repo.find_commit(oid).ok().map(|c| c.id())
     }
 
     /// How many commits `self.commit` has that `locked` does not: the distance a lock is
@@ -115,9 +109,9 @@ impl Contract {
         if locked == self.commit {
             return Some(0);
         }
-        let repo = self.repository().ok()?;
-        repo.find_commit(locked).ok()?;
-        repo.graph_ahead_behind(self.commit, locked)
+        self.repo.find_commit(locked).ok()?;
+        self.repo
+            .graph_ahead_behind(self.commit, locked)
             .ok()
             .map(|(ahead, _)| ahead)
     }

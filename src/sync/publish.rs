@@ -160,13 +160,22 @@ fn foreign_commit(repo: &Repository, tip: Oid, base: Oid) -> Result<Option<Strin
 
 /// The new tree: `base`'s tree with the vendored files and the lock as they are on disk.
 /// `prefix` is the service root inside the repository ("" at the top).
+/// Where the synced files' new bytes come from.
+#[derive(Clone, Copy)]
+pub enum Contents<'a> {
+    /// The service directory on disk, after the sync applied (`sync --commit`): every path the
+    /// new or the old lock lists, and the lock.
+    Disk(&'a Path),
+    /// A sync planned in memory (fan-out): its file changes and the new lock's bytes.
+    Planned(&'a [super::fsafe::Change], &'a [u8]),
+}
+
 fn build_tree(
     repo: &Repository,
     base_tree: &git2::Tree<'_>,
-    cfg: &SyncConfig,
+    contents: Contents<'_>,
     prefix: &str,
 ) -> Result<(Oid, Vec<CommittedFile>, Option<String>)> {
-    let root = cfg.repo_root();
     let in_repo = |p: &str| {
         if prefix.is_empty() {
             p.to_owned()
@@ -174,9 +183,6 @@ fn build_tree(
             format!("{prefix}/{p}")
         }
     };
-    let lock_path = root.join(LOCK_FILE);
-    let new_lock = Lock::load(&lock_path)?
-        .ok_or_else(|| anyhow!("{}: missing after the sync", lock_path.display()))?;
     let blob_text = |path: &str| -> Option<Vec<u8>> {
         let entry = base_tree.get_path(Path::new(path)).ok()?;
         let blob = repo.find_blob(entry.id()).ok()?;
@@ -185,24 +191,41 @@ fn build_tree(
     let old_lock = blob_text(&in_repo(LOCK_FILE))
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| Lock::parse(Path::new(LOCK_FILE), &t).ok());
-    let mut paths: std::collections::BTreeSet<String> = new_lock.files.keys().cloned().collect();
-    if let Some(old) = &old_lock {
-        paths.extend(old.files.keys().cloned());
+    // (path, new bytes or deletion)
+    let mut planned: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    match contents {
+        Contents::Disk(root) => {
+            let lock_path = root.join(LOCK_FILE);
+            let new_lock = Lock::load(&lock_path)?
+                .ok_or_else(|| anyhow!("{}: missing after the sync", lock_path.display()))?;
+            let mut paths: std::collections::BTreeSet<String> =
+                new_lock.files.keys().cloned().collect();
+            if let Some(old) = &old_lock {
+                paths.extend(old.files.keys().cloned());
+            }
+            paths.insert(LOCK_FILE.to_owned());
+            for path in paths {
+                let new = if path == LOCK_FILE || new_lock.files.contains_key(&path) {
+                    Some(
+                        std::fs::read(root.join(&path))
+                            .with_context(|| format!("cannot read {path} to commit it"))?,
+                    )
+                } else {
+                    None
+                };
+                planned.push((path, new));
+            }
+        }
+        Contents::Planned(changes, lock) => {
+            planned.extend(changes.iter().map(|c| (c.path.clone(), c.new.clone())));
+            planned.push((LOCK_FILE.to_owned(), Some(lock.to_vec())));
+        }
     }
-    paths.insert(LOCK_FILE.to_owned());
     let mut update = git2::build::TreeUpdateBuilder::new();
     let mut files = Vec::new();
-    for path in paths {
+    for (path, new) in planned {
         let full = in_repo(&path);
         let old = blob_text(&full);
-        let new = if path == LOCK_FILE || new_lock.files.contains_key(&path) {
-            Some(
-                std::fs::read(root.join(&path))
-                    .with_context(|| format!("cannot read {path} to commit it"))?,
-            )
-        } else {
-            None
-        };
         if old == new {
             continue;
         }
@@ -400,13 +423,7 @@ pub fn publish(
         .strip_prefix(&workdir)
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default();
-    let branch = opts
-        .branch
-        .clone()
-        .unwrap_or_else(|| format!("protosync/{}", contract_name(&cfg.contract.repo)));
-    if git2::Branch::name_is_valid(&branch).ok() != Some(true) {
-        bail!("--branch {branch:?} is not a valid branch name");
-    }
+    let branch = sync_branch(cfg, opts)?;
     let head = repo.head().ok();
     let current = head
         .as_ref()
@@ -429,13 +446,50 @@ pub fn publish(
             repo.revparse_single(&format!("origin/{base}"))
                 .and_then(|o| o.peel_to_commit())
         })
-        .map_err(|_| anyhow!("base branch {base:?} not found"))?;
+        .map_err(|_| anyhow!("base branch {base:?} not found"))?
+        .id();
+    publish_in(
+        &repo,
+        &prefix,
+        (&base, base_commit),
+        Contents::Disk(root),
+        cfg,
+        sync,
+        opts,
+    )
+}
+
+fn sync_branch(cfg: &SyncConfig, opts: &PublishOptions) -> Result<String> {
+    let branch = opts
+        .branch
+        .clone()
+        .unwrap_or_else(|| format!("protosync/{}", contract_name(&cfg.contract.repo)));
+    if git2::Branch::name_is_valid(&branch).ok() != Some(true) {
+        bail!("--branch {branch:?} is not a valid branch name");
+    }
+    Ok(branch)
+}
+
+/// Publishes a sync into `repo`, where the service directory is `prefix` and the base branch
+/// is `base` (its name, its commit); the new bytes come from `contents`.
+pub fn publish_in(
+    repo: &Repository,
+    prefix: &str,
+    (base, base_commit): (&str, Oid),
+    contents: Contents<'_>,
+    cfg: &SyncConfig,
+    sync: &SyncReport,
+    opts: &PublishOptions,
+) -> Result<PublishReport> {
+    let branch = sync_branch(cfg, opts)?;
+    let base = base.to_owned();
+    let base_commit = repo.find_commit(base_commit)?;
     let base_tree = base_commit.tree()?;
-    let (tree_id, files, base_lock_commit) = build_tree(&repo, &base_tree, cfg, &prefix)?;
+    let (tree_id, files, base_lock_commit) = build_tree(repo, &base_tree, contents, prefix)?;
     let empty = tree_id == base_tree.id();
 
     let url = if opts.push || opts.pr {
-        Some(remote_url(&repo, &opts.remote)?)
+        Some(remote_url(repo, &opts.remote)?)
     } else {
         None
     };
@@ -490,12 +544,12 @@ pub fn publish(
     let local = repo.refname_to_id(&format!("refs/heads/{branch}")).ok();
     let remote_ref = format!("refs/protosync/remote/{branch}");
     let existing = match &link {
-        Some(link) => link.fetch_branch(&repo, &branch, &remote_ref)?,
+        Some(link) => link.fetch_branch(repo, &branch, &remote_ref)?,
         None => local,
     };
     for (tip, place) in [(local, "locally"), (existing, "on the remote")] {
         let Some(tip) = tip else { continue };
-        if let Some(foreign) = foreign_commit(&repo, tip, base_commit.id())? {
+        if let Some(foreign) = foreign_commit(repo, tip, base_commit.id())? {
             report.outcome = Outcome::Skipped;
             report.note = Some(format!(
                 "branch {branch} has a commit protosync did not make {place} ({foreign}); left alone"
@@ -511,7 +565,7 @@ pub fn publish(
     let commit_id = match reuse {
         Some(tip) => tip,
         None => {
-            let sig = signature(&repo)?;
+            let sig = signature(repo)?;
             let tree = repo.find_tree(tree_id)?;
             let to = sync.contract.commit.clone().unwrap_or_default();
             let message = format!(
@@ -538,7 +592,7 @@ pub fn publish(
     };
     if let Some(link) = &link {
         if reuse.is_none() {
-            link.push(&repo, &format!("+refs/heads/{branch}:refs/heads/{branch}"))?;
+            link.push(repo, &format!("+refs/heads/{branch}:refs/heads/{branch}"))?;
             report.pushed = true;
             report.outcome = Outcome::Pushed;
         }

@@ -54,10 +54,21 @@ impl Workspace {
 
     /// A workspace whose `protosync.toml` (at `config_path`, maybe not written yet) is `text`.
     pub fn from_text(config_path: &Path, text: &str) -> Result<Workspace> {
+        let lock_path = config_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(LOCK_FILE);
+        let lock = Lock::load(&lock_path)?;
+        Workspace::from_parts(config_path, text, lock)
+    }
+
+    /// A workspace from a configuration text and a lock already read (fan-out reads both from
+    /// a commit). `config_path` names the configuration in messages and places the repository
+    /// root; nothing is read from it.
+    pub fn from_parts(config_path: &Path, text: &str, lock: Option<Lock>) -> Result<Workspace> {
         let cfg = config::parse(config_path, text)?;
         let layout = crate::config::parse_protosync_toml(config_path, text)?;
         let lock_path = cfg.repo_root().join(LOCK_FILE);
-        let lock = Lock::load(&lock_path)?;
         Ok(Workspace {
             cfg,
             layout,
@@ -395,6 +406,11 @@ pub struct SyncReport {
     pub allowed_breaking: bool,
     #[serde(skip)]
     pub breaking: BreakingReport,
+    /// The file changes (written unless refused or dry) and the new lock's bytes.
+    #[serde(skip)]
+    pub writes: Vec<Change>,
+    #[serde(skip)]
+    pub lock_bytes: String,
 }
 
 impl SyncReport {
@@ -481,12 +497,25 @@ pub fn run_sync(
     adopt: bool,
     then: Option<(&Path, &str)>,
 ) -> Result<SyncReport> {
+    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
+    run_sync_on(ws, opts, adopt, then, disk)
+}
+
+/// Plans (and unless refused or dry, applies) a sync whose current files are `disk` (the
+/// vendored files and lock-listed paths, as [`plan::scan`] returns them; fan-out reads them
+/// from a commit instead).
+pub fn run_sync_on(
+    ws: &Workspace,
+    opts: &SyncOptions,
+    adopt: bool,
+    then: Option<(&Path, &str)>,
+    disk: std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<SyncReport> {
     let ref_ = opts
         .ref_
         .clone()
         .unwrap_or_else(|| ws.cfg.contract.ref_.clone());
     let up = upstream(ws, &ref_, &opts.load)?;
-    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
     let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
 
     let mut changes = Vec::new();
@@ -573,6 +602,8 @@ pub fn run_sync(
         forced: opts.force,
         allowed_breaking: opts.allow_breaking,
         breaking,
+        writes: Vec::new(),
+        lock_bytes: String::new(),
     };
     report.outcome = if !report.conflicts.is_empty() && !opts.force {
         Outcome::RefusedLocalEdits
@@ -603,6 +634,8 @@ pub fn run_sync(
             fsafe::write_atomic(path, text.as_bytes())?;
         }
     }
+    report.writes = writes;
+    report.lock_bytes = lock_bytes;
     Ok(report)
 }
 
