@@ -5,6 +5,8 @@
 
 #[path = "support/forge_server.rs"]
 mod forge_server;
+#[path = "support/git_http.rs"]
+mod git_http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Output};
@@ -630,5 +632,63 @@ fn fanout_opens_one_pull_request_per_service_and_one_failure_stops_nothing() {
         "{}",
         stderr(&o)
     );
+    f.server.assert_no_invalid_requests();
+}
+
+#[test]
+fn the_sync_branch_is_pushed_over_smart_http_with_the_token_and_a_pull_request_opened() {
+    let f = Fleet::new();
+    let work = f.service("billing", false);
+    // The same bare repository, served by `git http-backend` behind a token.
+    let git_token = "protosync-git-SECRET-4711";
+    let server = git_http::Server::start(&f.tmp.path().join("forge"), Some(git_token));
+    let url = server.url("acme/billing.git");
+    git(&work, &["remote", "set-url", "origin", &url]);
+    f.change_contract(
+        "proto/acme/billing/v1/billing.proto",
+        &billing("\n  string note = 4;"),
+        "note",
+    );
+    // Without the token the push is refused, with a message naming the variable to set.
+    let o = f.run(&work, &["sync", "--push"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("PROTOSYNC_GIT_TOKEN"), "{}", stderr(&o));
+    assert_eq!(f.tip("billing", BRANCH), None);
+
+    let api = f.server.url();
+    let o = Command::cargo_bin("protosync")
+        .unwrap()
+        .current_dir(&work)
+        .env("PROTOSYNC_CACHE_DIR", f.tmp.path().join("cache"))
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("PROTOSYNC_GIT_TOKEN", git_token)
+        .env("PROTOSYNC_GIT_AUTHOR", "protosync bot <bot@example.com>")
+        .args(["sync", "--pr", "--forge", "github", "--api-url", &api])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    for text in [stdout(&o), stderr(&o)] {
+        assert!(
+            !text.contains(git_token) && !text.contains(TOKEN),
+            "a token leaked: {text}"
+        );
+    }
+    let tip = f.tip("billing", BRANCH).expect("pushed over http");
+    assert!(git(&f.bare("billing"), &["log", "-1", "--format=%B", &tip])
+        .contains("Protosync-Contract:"));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.contains("git-receive-pack")),
+        "{:?}",
+        server.requests()
+    );
+    let prs = f.server.prs("acme", "billing");
+    assert_eq!(prs.len(), 1);
+    assert_eq!(prs[0].head, BRANCH);
+    // The token is not stored in the repository's config or refs.
+    let config = std::fs::read_to_string(work.join(".git/config")).unwrap();
+    assert!(!config.contains(git_token));
     f.server.assert_no_invalid_requests();
 }
