@@ -23,6 +23,44 @@ use crate::sync;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour diffs on a terminal (`auto` also honours NO_COLOR).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only findings and errors: no warnings, notes, progress or "all good" lines.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print where the time goes (the phases of each command) on stderr.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +89,16 @@ pub enum Command {
     ///
     /// Exit code 0: clean; 1: drift, breaking changes, or behind with --fail-behind; 2: error.
     Check(CheckArgs),
+    /// Explain a rule: why it breaks callers, its categories, and a before/after example.
+    Explain {
+        /// A rule id, e.g. FIELD_SAME_TYPE (case does not matter).
+        rule: String,
+    },
+    /// Print a shell completion script (e.g. `protosync completions bash > /etc/bash_completion.d/protosync`).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
     /// From the contract repository: sync every [[service]] and open or update its pull request.
     ///
     /// Exit code 0: every service succeeded (created, updated, unchanged, closed or skipped);
@@ -240,6 +288,10 @@ pub enum CheckFormat {
     Text,
     Json,
     Github,
+    Sarif,
+    Junit,
+    Gitlab,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]
@@ -338,7 +390,30 @@ pub struct RulesArgs {
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let mut stdout = std::io::stdout().lock();
+    if cli.verbose {
+        crate::trace::enable();
+    }
+    if cli.quiet {
+        crate::trace::set_quiet();
+    }
+    let colour = cli.color.enabled();
     match cli.command {
+        Command::Explain { rule } => {
+            stdout.write_all(report::rules::explain(&rule)?.as_bytes())?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+                Shell::Elvish => clap_complete::Shell::Elvish,
+                Shell::Powershell => clap_complete::Shell::PowerShell,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "protosync", &mut stdout);
+            Ok(0)
+        }
         Command::Breaking(args) => {
             let args = *args;
             let opts = BreakingOptions {
@@ -390,7 +465,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 load: args.remote.load_options(),
             };
             let report = sync::run::init(&opts)?;
-            print_sync(&mut stdout, &report, args.format, false)?;
+            print_sync(&mut stdout, &report, args.format, false, colour)?;
             Ok(report.exit_code())
         }
         Command::Status(args) => {
@@ -435,7 +510,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             match args.format {
                 TextOrJson::Text => {
-                    print_sync(&mut stdout, &report, args.format, true)?;
+                    print_sync(&mut stdout, &report, args.format, true, colour)?;
                     if let Some(p) = &published {
                         stdout.write_all(report::sync::publish_text(p).as_bytes())?;
                     } else if args.publish.wanted() && !args.dry_run {
@@ -482,7 +557,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 reviewers: args.reviewers,
                 api_url: args.api_url,
                 load: args.remote.load_options(),
-                progress: args.format == FanoutFormat::Text,
+                progress: args.format == FanoutFormat::Text && !crate::trace::quiet(),
             };
             let results = crate::fanout::run(&services, &opts);
             let out = match args.format {
@@ -508,6 +583,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 CheckFormat::Text => report::sync::check_text(&report),
                 CheckFormat::Json => report::sync::check_json(&report),
                 CheckFormat::Github => report::sync::check_github(&report),
+                CheckFormat::Sarif => report::sync::check_sarif(&report),
+                CheckFormat::Junit => report::sync::check_junit(&report),
+                CheckFormat::Gitlab => report::sync::check_gitlab(&report),
+                CheckFormat::Markdown => report::sync::check_markdown(&report),
             };
             stdout.write_all(out.as_bytes())?;
             Ok(report.exit_code())
@@ -517,6 +596,9 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 /// Warns on stderr about allowances that matched no finding.
 fn warn_unused(report: &crate::pipeline::BreakingReport) {
+    if crate::trace::quiet() {
+        return;
+    }
     for a in &report.unused_allowances {
         eprintln!(
             "warning: {}: allowance for {} on {} matched no finding (reason: {})",
@@ -530,13 +612,10 @@ fn print_sync(
     report: &sync::run::SyncReport,
     format: TextOrJson,
     diffs: bool,
+    colour: bool,
 ) -> Result<()> {
-    use std::io::IsTerminal;
     let text = match format {
-        TextOrJson::Text => {
-            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            report::sync::sync_text(report, colour, diffs)
-        }
+        TextOrJson::Text => report::sync::sync_text(report, colour, diffs),
         TextOrJson::Json => report::sync::sync_json(report),
     };
     out.write_all(text.as_bytes())?;

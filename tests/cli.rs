@@ -526,3 +526,30 @@ fn symlink_cycles_in_an_input_directory_terminate() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_protosync()"),
+        ("zsh", "#compdef protosync"),
+        ("fish", "complete -c protosync"),
+    ] {
+        let out = Command::cargo_bin("protosync")
+            .unwrap()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(marker),
+            "{shell}: {}",
+            &text[..text.len().min(300)]
+        );
+        // Subcommands and their flags are completed.
+        assert!(
+            text.contains("fanout") && text.contains("allow-breaking"),
+            "{shell}"
+        );
+    }
+}

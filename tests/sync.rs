@@ -1060,3 +1060,127 @@ fn a_remote_contract_is_fetched_once_and_check_stays_offline() {
     assert_code(&o, 2);
     assert!(stderr(&o).contains("contract file://"), "{}", stderr(&o));
 }
+
+#[test]
+fn colour_quiet_and_verbose() {
+    let w = World::new();
+    assert_code(&w.init(), 0);
+    w.commit_svc();
+    w.commit_contract(
+        "proto/acme/billing/v1/billing.proto",
+        Some(&billing("\n  string note = 4;")),
+        "note",
+    );
+    // NO_COLOR is set by `run`; --color always overrides it, --color never and pipes get none.
+    let o = w.run(&["sync", "--dry-run", "--color", "always"]);
+    assert!(
+        stdout(&o).contains("\x1b[32m+  string note = 4;\x1b[0m"),
+        "{}",
+        stdout(&o)
+    );
+    let o = w.run(&["sync", "--dry-run"]);
+    assert!(!stdout(&o).contains('\x1b'), "{}", stdout(&o));
+    // --quiet: warnings (behind) and the summary line are dropped; errors stay.
+    let o = w.run(&["check"]);
+    assert!(
+        stdout(&o).contains("warning: the contract moved on"),
+        "{}",
+        stdout(&o)
+    );
+    let o = w.run(&["--quiet", "check"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "");
+    let o = w.run(&["--quiet", "check", "--fail-behind"]);
+    assert_code(&o, 1);
+    assert!(
+        stdout(&o).starts_with("error: the contract moved on"),
+        "{}",
+        stdout(&o)
+    );
+    assert_code(&w.run(&["sync"]), 0);
+    let o = w.run(&["check", "-q"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "");
+    // --verbose: the phases on stderr.
+    let o = w.run(&["check", "--verbose"]);
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("trace: contract ../contracts@"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn check_in_the_ci_formats_reports_drift_behind_and_breaking() {
+    let w = every_state();
+    // SARIF: valid against the official schema; one result per drifted file plus behind.
+    let o = w.run(&["check", "--format", "sarif"]);
+    assert_code(&o, 1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sarif/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options().build(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["PROTOSYNC_DRIFT"; 4]
+            .iter()
+            .chain(&["PROTOSYNC_BEHIND"])
+            .copied()
+            .collect::<Vec<_>>()
+    );
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+    }
+    assert_eq!(results[4]["level"], "warning");
+    // JUnit: four failing cases for the drift, the behind warning passes.
+    let o = w.run(&["check", "--format", "junit"]);
+    let xml = stdout(&o);
+    assert!(
+        xml.contains("<testsuites name=\"protosync check\" tests=\"5\" failures=\"4\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<failure ").count(), 4, "{xml}");
+    // GitLab: one issue each, unique fingerprints.
+    let o = w.run(&["check", "--format", "gitlab"]);
+    let issues: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut prints: Vec<&str> = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), 5);
+    prints.sort();
+    prints.dedup();
+    assert_eq!(prints.len(), 5);
+    // Markdown: the drift table.
+    let o = w.run(&["check", "--format", "markdown"]);
+    let md = stdout(&o);
+    assert!(
+        md.contains("4 vendored files differ from `protosync.lock`:"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `third_party/proto/acme/billing/v1/d.proto` | missing |"),
+        "{md}"
+    );
+    insta::assert_snapshot!("check_markdown_every_state", w.redact(&md));
+}

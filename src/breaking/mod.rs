@@ -5,6 +5,7 @@
 //! all checks ran, so spans are computed for the few files that have findings.
 
 mod enums;
+pub mod examples;
 mod field;
 mod file;
 mod message;

@@ -97,3 +97,41 @@ pub fn markdown() -> String {
     }
     out
 }
+
+/// `protosync explain RULE_ID`: the rule, its categories in every configuration version, why it
+/// breaks callers, and an example from the fixture corpus. Unknown ids are errors with the
+/// closest known ones.
+pub fn explain(id: &str) -> anyhow::Result<String> {
+    let upper = id.trim().to_ascii_uppercase();
+    let Some(rule) = RULES.iter().find(|r| r.id.as_str() == upper) else {
+        let near = crate::suggest::closest(&upper, RULES.iter().map(|r| r.id.as_str()), 3);
+        let hint = if near.is_empty() {
+            " (`protosync rules` lists them)".to_owned()
+        } else {
+            format!("; did you mean {}?", near.join(" or "))
+        };
+        anyhow::bail!("unknown rule {id:?}{hint}");
+    };
+    let mut out = format!("{}\n\n{}\n\n", rule.id.as_str(), rule.why);
+    for v in [Version::V1Beta1, Version::V1, Version::V2] {
+        let default = if rule.is_default(v) { " (default)" } else { "" };
+        out.push_str(&format!(
+            "  {:<8} {}{default}\n",
+            v.as_str(),
+            cell(rule.status(v))
+        ));
+    }
+    match crate::breaking::examples::example(rule.id.as_str()) {
+        Some(ex) => {
+            out.push_str(&format!(
+                "\nExample (fixtures/breaking/{}):\n\n{}\nprotosync reports:\n",
+                ex.case, ex.diff
+            ));
+            for line in ex.findings.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+        None => out.push_str("\nNo example: the id is deprecated (see its replacement above).\n"),
+    }
+    Ok(out)
+}

@@ -26,7 +26,7 @@ pub fn render(report: &BreakingReport) -> String {
     s
 }
 
-fn value(report: &BreakingReport) -> Value {
+pub(crate) fn value(report: &BreakingReport) -> Value {
     let mut driver = Map::new();
     driver.insert("name".into(), json!("protosync"));
     driver.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));

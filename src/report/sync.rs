@@ -287,7 +287,8 @@ pub fn check_text(r: &CheckReport) -> String {
     if let Some(b) = &r.breaking {
         out.push_str(&super::text::render(b));
     }
-    if let Some(line) = behind_line(r) {
+    let quiet = crate::trace::quiet();
+    if let Some(line) = behind_line(r).filter(|_| r.fail_behind || !quiet) {
         let kind = if r.fail_behind { "error" } else { "warning" };
         out.push_str(&format!("{kind}: {line}\n"));
         if let Some(b) = &r.behind {
@@ -297,6 +298,9 @@ pub fn check_text(r: &CheckReport) -> String {
         }
     }
     let breaking = r.breaking.as_ref().map(|b| b.findings.len()).unwrap_or(0);
+    if quiet {
+        return out;
+    }
     out.push_str(&match (r.drift.len(), breaking, r.exit_code()) {
         (0, 0, 0) => "check passed\n".to_owned(),
         (d, b, _) => format!(
@@ -411,4 +415,188 @@ pub fn sync_json_with(
     let mut doc: Value = serde_json::from_str(&sync_json(r)).expect("our own JSON");
     doc["publish"] = serde_json::to_value(publish).expect("plain values");
     pretty(&doc)
+}
+
+// ---------------------------------------------------------------------------------------------
+// `check` in the CI formats: the breaking findings (as `breaking --format X` prints them) plus
+// one entry per drifted vendored file (`PROTOSYNC_DRIFT`, an error) and, when the contract
+// moved on, one for that (`PROTOSYNC_BEHIND`, a warning, an error with --fail-behind).
+
+/// Pseudo-rule ids of check's own results.
+pub const DRIFT_ID: &str = "PROTOSYNC_DRIFT";
+pub const BEHIND_ID: &str = "PROTOSYNC_BEHIND";
+
+fn empty_breaking(r: &CheckReport) -> BreakingReport {
+    r.breaking.clone().unwrap_or(BreakingReport {
+        version: crate::breaking::Version::V2,
+        findings: Vec::new(),
+        unused_allowances: Vec::new(),
+        allowed: 0,
+        files: 0,
+        against_files: 0,
+    })
+}
+
+/// (path or None, id, message, is_error) of check's own results.
+fn own_results(r: &CheckReport) -> Vec<(Option<String>, &'static str, String, bool)> {
+    let mut out: Vec<(Option<String>, &'static str, String, bool)> = r
+        .drift
+        .iter()
+        .map(|f| {
+            (
+                Some(f.path.clone()),
+                DRIFT_ID,
+                format!("{}: {}", f.state.label(), drift_message(f)),
+                true,
+            )
+        })
+        .collect();
+    if let Some(line) = behind_line(r) {
+        out.push((None, BEHIND_ID, line, r.fail_behind));
+    }
+    out
+}
+
+pub fn check_sarif(r: &CheckReport) -> String {
+    let mut doc = super::sarif::value(&empty_breaking(r));
+    let run = &mut doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"]
+        .as_array_mut()
+        .expect("rules array");
+    let base = rules.len();
+    rules.push(json!({
+        "id": DRIFT_ID,
+        "name": "VendoredFileDrift",
+        "shortDescription": {"text": "A vendored contract file differs from protosync.lock."},
+        "fullDescription": {"text": "A vendored file was edited, deleted or added by hand; the copy no longer matches the contract commit the lock records."},
+        "defaultConfiguration": {"level": "error"},
+    }));
+    rules.push(json!({
+        "id": BEHIND_ID,
+        "name": "ContractBehind",
+        "shortDescription": {"text": "The contract has changes the vendored copy lacks."},
+        "fullDescription": {"text": "The contract's ref moved on and changed vendored files; run protosync sync."},
+        "defaultConfiguration": {"level": "warning"},
+    }));
+    let results = run["results"].as_array_mut().expect("results array");
+    for (path, id, message, error) in own_results(r) {
+        let mut result = json!({
+            "ruleId": id,
+            "ruleIndex": if id == DRIFT_ID { base } else { base + 1 },
+            "level": if error { "error" } else { "warning" },
+            "message": {"text": message},
+        });
+        if let Some(p) = &path {
+            result["locations"] = json!([{
+                "physicalLocation": {"artifactLocation": {"uri": p, "uriBaseId": "%SRCROOT%"}}
+            }]);
+            result["partialFingerprints"] = json!({super::sarif::FINGERPRINT_KEY: crate::sync::lock::sha256_hex(format!("{id}\0{p}").as_bytes())});
+        }
+        results.push(result);
+    }
+    pretty(&doc)
+}
+
+pub fn check_gitlab(r: &CheckReport) -> String {
+    let mut issues: Value =
+        serde_json::from_str(&super::render(&empty_breaking(r), super::Format::Gitlab))
+            .expect("our own JSON");
+    let list = issues.as_array_mut().expect("issues array");
+    for (path, id, message, error) in own_results(r) {
+        let path = path.unwrap_or_else(|| crate::sync::lock::LOCK_FILE.to_owned());
+        list.push(json!({
+            "description": format!("{id}: {message}"),
+            "check_name": id,
+            "fingerprint": crate::sync::lock::sha256_hex(format!("{id}\0{path}\0{message}").as_bytes()),
+            "severity": if error { "major" } else { "minor" },
+            "location": {"path": path, "lines": {"begin": 1}},
+        }));
+    }
+    pretty(&issues)
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn check_junit(r: &CheckReport) -> String {
+    let breaking = empty_breaking(r);
+    let own = own_results(r);
+    let failing_own = own.iter().filter(|o| o.3).count();
+    let rendered = super::render(&breaking, super::Format::Junit);
+    // The breaking suites as `breaking --format junit` prints them (without its wrapper).
+    let inner: String = if breaking.findings.is_empty() {
+        String::new()
+    } else {
+        rendered
+            .lines()
+            .filter(|l| {
+                !l.starts_with("<?xml") && !l.starts_with("<testsuites") && *l != "</testsuites>"
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let n_break = breaking.findings.len();
+    // The vendored-files suite: one case per drifted file (and the behind check), or one
+    // passing case when the copy matches its lock.
+    let mut suite = String::new();
+    let cases = own.len().max(1);
+    suite.push_str(&format!(
+        "  <testsuite name=\"vendored files\" tests=\"{cases}\" failures=\"{failing_own}\" errors=\"0\" skipped=\"0\">\n"
+    ));
+    if own.is_empty() {
+        suite.push_str("    <testcase classname=\"PROTOSYNC_DRIFT\" name=\"vendored files match protosync.lock\"/>\n");
+    }
+    for (path, id, message, error) in &own {
+        let name = path.clone().unwrap_or_else(|| "contract".to_owned());
+        if *error {
+            suite.push_str(&format!(
+                "    <testcase classname=\"{id}\" name=\"{}\"><failure message=\"{}\" type=\"{id}\">{}</failure></testcase>\n",
+                xml(&name),
+                xml(message),
+                xml(message)
+            ));
+        } else {
+            suite.push_str(&format!(
+                "    <testcase classname=\"{id}\" name=\"{}\"><system-out>{}</system-out></testcase>\n",
+                xml(&name),
+                xml(message)
+            ));
+        }
+    }
+    suite.push_str("  </testsuite>\n");
+    let tests = n_break + cases;
+    let failures = n_break + failing_own;
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"protosync check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{suite}{inner}</testsuites>\n"
+    )
+}
+
+pub fn check_markdown(r: &CheckReport) -> String {
+    let mut out = String::from("## protosync check\n\n");
+    let own = own_results(r);
+    if r.drift.is_empty() {
+        out.push_str("Vendored files match `protosync.lock`.\n");
+    } else {
+        out.push_str(&format!(
+            "{} differ from `protosync.lock`:\n\n| file | state |\n|---|---|\n",
+            plural(r.drift.len(), "vendored file", "vendored files")
+        ));
+        for f in &r.drift {
+            out.push_str(&format!("| `{}` | {} |\n", f.path, f.state.label()));
+        }
+    }
+    for (_, id, message, _) in own.iter().filter(|o| o.1 == BEHIND_ID) {
+        out.push_str(&format!("\n**{id}**: {}\n", message.replace('|', "\\|")));
+    }
+    if let Some(b) = &r.breaking {
+        let md = super::render(b, super::Format::Markdown);
+        // Demote the breaking report's heading under ours.
+        out.push('\n');
+        out.push_str(&md.replacen("## ", "### ", 1));
+    }
+    out
 }

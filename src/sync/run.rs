@@ -460,7 +460,7 @@ fn lock_repo(root: &Path) -> Result<File> {
                         REPO_LOCK_WAIT.as_secs()
                     );
                 }
-                if !said {
+                if !said && !crate::trace::quiet() {
                     eprintln!("waiting for another protosync sync of this repository to finish");
                     said = true;
                 }

@@ -124,6 +124,8 @@ struct Repo {
     next_number: u64,
     /// Repository labels: name → id (Gitea needs ids; GitHub creates them on use).
     labels: BTreeMap<String, u64>,
+    /// GitHub issue comments by id: (issue/PR number, index in that PR's `comments`, author).
+    comment_ids: BTreeMap<u64, (u64, usize, String)>,
 }
 
 struct State {
@@ -367,6 +369,30 @@ impl ForgeServer {
             },
         );
         number
+    }
+
+    /// Posts a comment on pull request `number` as `author` would (not through the API; GitHub
+    /// servers give it an id that the comment API lists): returns the id.
+    pub fn add_comment(
+        &self,
+        owner: &str,
+        repo: &str,
+        number: u64,
+        author: &str,
+        body: &str,
+    ) -> u64 {
+        let mut st = self.lock();
+        st.next_id += 1;
+        let id = st.next_id;
+        let r = st.repo(owner, repo);
+        let pr = r
+            .prs
+            .get_mut(&number)
+            .expect("add_comment: no such pull request");
+        pr.comments.push(body.to_owned());
+        let index = pr.comments.len() - 1;
+        r.comment_ids.insert(id, (number, index, author.to_owned()));
+        id
     }
 
     /// The repository's labels (Gitea: created by the API; GitHub: created on use).
@@ -923,6 +949,14 @@ impl State {
             "issues/add-labels" => self.gh_add_labels(&owner, &repo, number, call),
             "pulls/request-reviewers" => self.gh_request_reviewers(&owner, &repo, number, call),
             "issues/create-comment" => self.gh_comment(&owner, &repo, number, call),
+            "issues/list-comments" => self.gh_list_comments(&owner, &repo, number, call),
+            "issues/update-comment" => {
+                let id = bound
+                    .get("comment_id")
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
+                self.gh_update_comment(&owner, &repo, id, call)
+            }
             other => reply(
                 500,
                 self.error_body(&format!("operation {other} not implemented")),
@@ -1244,27 +1278,78 @@ impl State {
             return self.gh_not_found();
         };
         let body = call.s("body").unwrap_or_default();
-        pr.comments.push(body.clone());
-        let n = pr.comments.len() as u64;
+        pr.comments.push(body);
+        let index = pr.comments.len() - 1;
         self.next_id += 1;
         let id = self.next_id;
+        self.repo(owner, repo)
+            .comment_ids
+            .insert(id, (number, index, "protosync-bot".into()));
+        reply(201, self.gh_comment_json(owner, repo, id))
+    }
+
+    /// An issue comment as GitHub answers it.
+    fn gh_comment_json(&mut self, owner: &str, repo: &str, id: u64) -> Value {
+        let (number, index, author) = self.repo(owner, repo).comment_ids[&id].clone();
+        let body = self.repo(owner, repo).prs[&number].comments[index].clone();
         let web = self.web();
-        let user = self.gh_user("protosync-bot");
-        reply(
-            201,
-            merge(
-                example_of("issue-comment"),
-                json!({
-                    "id": id,
-                    "node_id": format!("IC_{id}"),
-                    "body": body,
-                    "user": user,
-                    "url": format!("{web}/repos/{owner}/{repo}/issues/comments/{id}"),
-                    "html_url": format!("{web}/{owner}/{repo}/pull/{number}#issuecomment-{n}"),
-                    "issue_url": format!("{web}/repos/{owner}/{repo}/issues/{number}"),
-                }),
-            ),
+        let user = self.gh_user(&author);
+        merge(
+            example_of("issue-comment"),
+            json!({
+                "id": id,
+                "node_id": format!("IC_{id}"),
+                "body": body,
+                "user": user,
+                "url": format!("{web}/repos/{owner}/{repo}/issues/comments/{id}"),
+                "html_url": format!("{web}/{owner}/{repo}/pull/{number}#issuecomment-{id}"),
+                "issue_url": format!("{web}/repos/{owner}/{repo}/issues/{number}"),
+            }),
         )
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues/{number}/comments`: oldest first, `per_page`
+    /// (default 30, at most 100) and `page` (from 1) as GitHub pages them.
+    fn gh_list_comments(&mut self, owner: &str, repo: &str, number: u64, call: &Call) -> Reply {
+        if !self.repo(owner, repo).prs.contains_key(&number) {
+            return self.gh_not_found();
+        }
+        let per_page = call
+            .q("per_page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 100);
+        let page = call
+            .q("page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let ids: Vec<u64> = self
+            .repo(owner, repo)
+            .comment_ids
+            .iter()
+            .filter(|(_, (n, _, _))| *n == number)
+            .map(|(id, _)| *id)
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect();
+        let items = ids
+            .into_iter()
+            .map(|id| self.gh_comment_json(owner, repo, id))
+            .collect();
+        reply(200, Value::Array(items))
+    }
+
+    /// `PATCH /repos/{owner}/{repo}/issues/comments/{id}` `{body}`.
+    fn gh_update_comment(&mut self, owner: &str, repo: &str, id: u64, call: &Call) -> Reply {
+        let Some((number, index, _)) = self.repo(owner, repo).comment_ids.get(&id).cloned() else {
+            return self.gh_not_found();
+        };
+        let body = call.s("body").unwrap_or_default();
+        if let Some(pr) = self.repo(owner, repo).prs.get_mut(&number) {
+            pr.comments[index] = body;
+        }
+        reply(200, self.gh_comment_json(owner, repo, id))
     }
 
     // -----------------------------------------------------------------------------------------
