@@ -136,18 +136,20 @@ fn failed(service: &Service, detail: String) -> ServiceResult {
 /// A service's base branch, fetched into the cache, and what its sync reads from it: the
 /// configuration, the lock, and the files under its vendored directories (and any other path
 /// the lock lists). Read from the commit's tree; nothing is checked out or written.
-struct Prepared {
+pub struct Prepared {
     /// The cached repository (where the sync commit is made and pushed from).
-    repo: git2::Repository,
-    base: git2::Oid,
-    workspace: run::Workspace,
+    pub repo: git2::Repository,
+    /// The base branch's commit.
+    pub base: git2::Oid,
+    pub workspace: run::Workspace,
     /// Service path → bytes, as `plan::scan` would return them from a working tree.
-    files: std::collections::BTreeMap<String, Vec<u8>>,
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
     /// The service's directory inside the repository ("" at the top).
-    prefix: String,
+    pub prefix: String,
 }
 
-fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
+/// Fetches a service's base branch into the cache and reads what its sync needs from it.
+pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
     let spec = input::Spec {
         raw: format!("{}#branch={}", service.repo, service.branch),
         location: service.repo.clone(),
