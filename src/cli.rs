@@ -99,6 +99,11 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+    /// From the contract repository: what the proposed contract (the files on disk) breaks in
+    /// each [[service]], judged from what each one pinned, under its own rules.
+    ///
+    /// Exit code 0: no service breaks (or --fail-on never); 1: a service would break; 2: error.
+    Impact(Box<ImpactArgs>),
     /// From the contract repository: sync every [[service]] and open or update its pull request.
     ///
     /// Exit code 0: every service succeeded (created, updated, unchanged, closed or skipped);
@@ -279,6 +284,47 @@ pub struct FanoutArgs {
     pub api_url: Option<String>,
     #[arg(long, value_enum, default_value_t = FanoutFormat::Text)]
     pub format: FanoutFormat,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormat {
+    Text,
+    Json,
+    /// One pull-request comment: a table of services and verdicts, findings folded per service.
+    Markdown,
+    /// Annotations on the contract files, naming the services they break.
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Breaking,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImpactArgs {
+    /// The contract repository's protosync.toml with its [[service]] list [default: found
+    /// walking up from the current directory]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What the proposal is compared with to find the changed files (e.g. the pull request's
+    /// base, `.git#branch=main`).
+    #[arg(long, value_name = "INPUT", default_value = ".git#branch=main")]
+    pub against: String,
+    /// Only this service (repeatable) [default: all]
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Services judged at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+    pub format: ImpactFormat,
+    /// Exit 1 when a service would break (`breaking`), or never.
+    #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
+    pub fail_on: FailOn,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -525,26 +571,35 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(report.exit_code())
         }
+        Command::Impact(args) => {
+            let args = *args;
+            let path = sync::run::config_path(args.config.as_deref())?;
+            let services = select_services(&path, &args.services)?;
+            let opts = crate::impact::ImpactOptions {
+                contract_dir: path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."))
+                    .to_path_buf(),
+                against: args.against,
+                jobs: args.jobs,
+                load: args.remote.load_options(),
+            };
+            let results = crate::impact::run(&services, &opts)?;
+            let code = crate::impact::exit_code(&results, args.fail_on == FailOn::Breaking);
+            let out = match args.format {
+                ImpactFormat::Text => report::impact::text(&results),
+                ImpactFormat::Json => report::impact::json(&results, code),
+                ImpactFormat::Markdown => report::impact::markdown(&results),
+                ImpactFormat::Github => report::impact::github(&results),
+            };
+            stdout.write_all(out.as_bytes())?;
+            Ok(code)
+        }
         Command::Fanout(args) => {
             let args = *args;
             let path = sync::run::config_path(args.config.as_deref())?;
-            let mut services = crate::fanout::load_services(&path)?;
-            if !args.services.is_empty() {
-                for wanted in &args.services {
-                    if !services.iter().any(|s| &s.name == wanted) {
-                        anyhow::bail!(
-                            "--service {wanted:?}: no such [[service]] in {} (known: {})",
-                            path.display(),
-                            services
-                                .iter()
-                                .map(|s| s.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        );
-                    }
-                }
-                services.retain(|s| args.services.contains(&s.name));
-            }
+            let services = select_services(&path, &args.services)?;
             let matrix = args.format == FanoutFormat::GithubMatrix;
             let opts = crate::fanout::FanoutOptions {
                 ref_: args.ref_,
@@ -592,6 +647,32 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(report.exit_code())
         }
     }
+}
+
+/// The `[[service]]` entries of `path`, only those named when names are given (an unknown
+/// name is an error listing the known ones).
+fn select_services(
+    path: &std::path::Path,
+    names: &[String],
+) -> Result<Vec<crate::fanout::Service>> {
+    let mut services = crate::fanout::load_services(path)?;
+    for wanted in names {
+        if !services.iter().any(|s| &s.name == wanted) {
+            anyhow::bail!(
+                "--service {wanted:?}: no such [[service]] in {} (known: {})",
+                path.display(),
+                services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    if !names.is_empty() {
+        services.retain(|s| names.contains(&s.name));
+    }
+    Ok(services)
 }
 
 /// Warns on stderr about allowances that matched no finding.

@@ -11,6 +11,7 @@ pub mod compile;
 pub mod config;
 pub mod fanout;
 pub mod forge;
+pub mod impact;
 pub mod input;
 pub mod model;
 pub mod pipeline;

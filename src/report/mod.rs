@@ -4,6 +4,7 @@
 pub mod fanout;
 mod github;
 mod gitlab;
+pub mod impact;
 mod json;
 mod junit;
 mod markdown;
