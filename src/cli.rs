@@ -89,6 +89,9 @@ pub enum Command {
     ///
     /// Exit code 0: clean; 1: drift, breaking changes, or behind with --fail-behind; 2: error.
     Check(CheckArgs),
+    /// Install or remove a git pre-commit hook that runs `protosync check --staged` (for teams
+    /// without the pre-commit framework; with it, use the hooks in .pre-commit-hooks.yaml).
+    Hook(crate::hook::HookArgs),
     /// Explain a rule: why it breaks callers, its categories, and a before/after example.
     Explain {
         /// A rule id, e.g. FIELD_SAME_TYPE (case does not matter).
@@ -109,6 +112,16 @@ pub enum Command {
     /// Exit code 0: every service succeeded (created, updated, unchanged, closed or skipped);
     /// 1: a service failed; 2: error.
     Fanout(Box<FanoutArgs>),
+    /// Post or update one pull-request comment, found again by a hidden marker (GitHub).
+    ///
+    /// Exit code 0: created, updated, unchanged, or nothing to update; 2: error.
+    Comment(crate::comment::CommentArgs),
+    /// From the contract repository: one row per [[service]]: the contract commit its lock
+    /// pins and that commit's age, commits behind the contract head, vendored files edited in
+    /// the service, whether syncing now would be breaking, and its open sync pull request.
+    ///
+    /// Exit code 0: every service was judged; 1: a service could not be (unknown); 2: error.
+    Fleet(Box<crate::fleet::FleetArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -353,6 +366,11 @@ pub struct CheckArgs {
     /// without it, `behind` is a warning from a local contract or the cache, never the network).
     #[arg(long)]
     pub fail_behind: bool,
+    /// Check what is staged for commit (the index) instead of the working tree: the vendored
+    /// files and protosync.lock as staged, and with --against the staged protos (use
+    /// `--against .git#ref=HEAD` in a pre-commit hook). Unstaged changes are ignored.
+    #[arg(long)]
+    pub staged: bool,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
     #[command(flatten)]
@@ -596,6 +614,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             stdout.write_all(out.as_bytes())?;
             Ok(code)
         }
+        Command::Fleet(args) => crate::fleet::run(*args, colour),
+        Command::Comment(args) => crate::comment::run(args),
         Command::Fanout(args) => {
             let args = *args;
             let path = sync::run::config_path(args.config.as_deref())?;
@@ -623,6 +643,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             stdout.write_all(out.as_bytes())?;
             Ok(crate::fanout::exit_code(&results))
         }
+        Command::Hook(args) => crate::hook::run(args),
         Command::Check(args) => {
             let path = sync::run::config_path(args.config.as_deref())?;
             let opts = sync::run::CheckOptions {
@@ -630,7 +651,11 @@ pub fn run(cli: Cli) -> Result<i32> {
                 fail_behind: args.fail_behind,
                 load: args.remote.load_options(),
             };
-            let report = sync::run::check(&path, &opts)?;
+            let report = if args.staged {
+                sync::run::check_staged(&path, &opts)?
+            } else {
+                sync::run::check(&path, &opts)?
+            };
             if let Some(b) = &report.breaking {
                 warn_unused(b);
             }

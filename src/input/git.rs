@@ -233,6 +233,41 @@ pub fn read_commit(
     })
 }
 
+/// The index being committed, written as a tree object (what `git write-tree` does; nothing
+/// else changes). `$GIT_INDEX_FILE` is honoured: git points hooks of `git commit -a` and
+/// `git commit <paths>` at a temporary index, and that is what the commit will hold.
+pub fn write_index_tree(repo: &Repository) -> Result<Oid> {
+    let mut index = match std::env::var_os("GIT_INDEX_FILE") {
+        Some(path) if !path.is_empty() => {
+            let path = std::path::PathBuf::from(path);
+            let path = if path.is_relative() {
+                std::env::current_dir()?.join(path)
+            } else {
+                path
+            };
+            git2::Index::open(&path)
+                .map_err(|e| anyhow!("cannot read the index {}: {}", path.display(), e.message()))?
+        }
+        _ => repo
+            .index()
+            .map_err(|e| anyhow!("cannot read the index: {}", e.message()))?,
+    };
+    if index.has_conflicts() {
+        bail!("the index has unmerged paths; resolve the conflicts first");
+    }
+    index
+        .write_tree_to(repo)
+        .map_err(|e| anyhow!("cannot write the index as a tree: {}", e.message()))
+}
+
+/// A parentless commit object of `tree` that no ref points to, so a tree can be read as a git
+/// input (`#commit=`). Fixed author and time: the same tree always gives the same commit.
+pub fn tree_commit(repo: &Repository, tree: Oid) -> Result<Oid> {
+    let tree = repo.find_tree(tree)?;
+    let sig = git2::Signature::new("protosync", "protosync@localhost", &git2::Time::new(0, 0))?;
+    Ok(repo.commit(None, &sig, &sig, "protosync: staged tree", &tree, &[])?)
+}
+
 type Texts = Vec<(String, Arc<str>)>;
 
 /// Reads blobs in the order given; the result is in the same order.

@@ -2,6 +2,7 @@
 //! formats; printers never decide anything.
 
 pub mod fanout;
+pub mod fleet;
 mod github;
 mod gitlab;
 pub mod impact;

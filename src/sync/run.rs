@@ -768,6 +768,21 @@ impl CheckReport {
 /// `--fail-behind`, fetched).
 pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
     let ws = Workspace::load(config_path)?;
+    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
+    check_files(&ws, disk, opts, || match &opts.against {
+        None => Ok(None),
+        Some(against) => Ok(Some(own_breaking(&ws, against, &opts.load)?)),
+    })
+}
+
+/// The checks of `check` on `files` (the vendored files and lock-listed paths, as
+/// [`plan::scan`] returns them); `breaking` runs last.
+fn check_files(
+    ws: &Workspace,
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    opts: &CheckOptions,
+    breaking: impl FnOnce() -> Result<Option<BreakingReport>>,
+) -> Result<CheckReport> {
     let mut drift = Vec::new();
     if ws.lock.is_none() {
         drift.push(FileStatus {
@@ -777,8 +792,7 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
             detail: None,
         });
     }
-    let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
-    let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, None);
+    let views = plan::views(&ws.cfg, ws.lock.as_ref(), files.clone(), None);
     for v in &views {
         let fs = file_status(v, false);
         if fs.state.is_drift() {
@@ -794,10 +808,9 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
             load.offline = true;
         }
         let ref_ = ws.cfg.contract.ref_.clone();
-        match upstream(&ws, &ref_, &load) {
+        match upstream(ws, &ref_, &load) {
             Ok(up) => {
-                let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
-                let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
+                let views = plan::views(&ws.cfg, ws.lock.as_ref(), files, Some(&up.targets));
                 let files = views
                     .iter()
                     .filter(|v| v.locked_sha.is_some() || v.disk.is_none())
@@ -822,9 +835,9 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
                         contract: ContractInfo {
                             repo: ws.cfg.contract.repo.clone(),
                             ref_,
-                            locked_commit: locked_commit(&ws).map(str::to_owned),
+                            locked_commit: locked_commit(ws).map(str::to_owned),
                             commit: Some(up.contract.commit.to_string()),
-                            behind_commits: behind_commits(&ws, &up),
+                            behind_commits: behind_commits(ws, &up),
                         },
                         files,
                     }),
@@ -836,10 +849,7 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
         }
     };
 
-    let breaking = match &opts.against {
-        None => None,
-        Some(against) => Some(own_breaking(&ws, against, &opts.load)?),
-    };
+    let breaking = breaking()?;
     Ok(CheckReport {
         drift,
         behind,
@@ -853,11 +863,29 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
 /// `[build] roots`, without the vendored copy (its changes are the contract's: judged by
 /// `sync`, guarded by the lock).
 fn own_breaking(ws: &Workspace, against: &str, load: &LoadOptions) -> Result<BreakingReport> {
+    own_breaking_of(
+        ws,
+        ws.root().display().to_string(),
+        &ws.cfg.path,
+        against,
+        load,
+    )
+}
+
+/// [`own_breaking`] with `input` (a spec) in place of the working tree, laid out (both sides)
+/// by the configuration file at `config`.
+fn own_breaking_of(
+    ws: &Workspace,
+    input: String,
+    config: &Path,
+    against: &str,
+    load: &LoadOptions,
+) -> Result<BreakingReport> {
     let mut report = pipeline::run_breaking(&BreakingOptions {
-        input: ws.root().display().to_string(),
+        input,
         against: against.to_owned(),
-        config: Some(ws.cfg.path.clone()),
-        against_config: Some(ws.cfg.path.clone()),
+        config: Some(config.to_path_buf()),
+        against_config: Some(config.to_path_buf()),
         overrides: Overrides::default(),
         includes: Vec::new(),
         load: load.clone(),
@@ -884,4 +912,199 @@ fn own_breaking(ws: &Workspace, against: &str, load: &LoadOptions) -> Result<Bre
             (None, None) => true,
         });
     Ok(report)
+}
+
+// ---- check --staged (what a commit would hold: the index, not the working tree) ----
+
+/// `protosync check --staged`: the checks of [`check`] on what is staged for commit (the
+/// index; `$GIT_INDEX_FILE` when git set it for a hook). Drift: the vendored files and the lock
+/// as staged, under `protosync.toml` as staged (the working tree's when it is not in the
+/// index). `--against`: the index written as a tree object and read like a commit, laid out by
+/// `[build] roots`, against that input (with `--against` on `HEAD` of a repository that has no
+/// commit yet, there is nothing to compare and the breaking check is left out, with a note).
+/// Changes that are not staged play no part.
+pub fn check_staged(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
+    let root = match config_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let root = root
+        .canonicalize()
+        .map_err(|e| anyhow!("cannot open {}: {e}", root.display()))?;
+    let repo = git2::Repository::discover(&root).map_err(|e| {
+        anyhow!(
+            "--staged: {} is not in a git repository ({})",
+            root.display(),
+            e.message()
+        )
+    })?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| anyhow!("--staged: {} is a bare repository", repo.path().display()))?
+        .canonicalize()?;
+    let prefix = root
+        .strip_prefix(&workdir)
+        .map_err(|_| {
+            anyhow!(
+                "--staged: {} is outside the working tree {}",
+                root.display(),
+                workdir.display()
+            )
+        })?
+        .to_string_lossy()
+        .replace('\\', "/");
+    let in_repo = |rel: &str| {
+        if prefix.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{prefix}/{rel}")
+        }
+    };
+    let tree_id = crate::input::git::write_index_tree(&repo)?;
+    let tree = repo.find_tree(tree_id)?;
+    let blob = |path: &str| staged_blob(&repo, &tree, path);
+    let utf8 = |bytes: Vec<u8>, what: &str| {
+        String::from_utf8(bytes).map_err(|_| anyhow!("{what} (staged): not valid UTF-8"))
+    };
+    let disk_text = std::fs::read_to_string(config_path).ok();
+    let text = match blob(&in_repo(CONFIG_FILE))? {
+        Some(bytes) => utf8(bytes, CONFIG_FILE)?,
+        None => disk_text.clone().ok_or_else(|| {
+            anyhow!(
+                "cannot read {} (it is not staged either)",
+                config_path.display()
+            )
+        })?,
+    };
+    let lock_path = config_path.with_file_name(LOCK_FILE);
+    let lock = match blob(&in_repo(LOCK_FILE))? {
+        Some(bytes) => Some(Lock::parse(&lock_path, &utf8(bytes, LOCK_FILE)?)?),
+        None => None,
+    };
+    let ws = Workspace::from_parts(config_path, &text, lock)?;
+    let files = staged_files(&repo, &tree, &ws, &in_repo)?;
+    check_files(&ws, files, opts, || {
+        let Some(against) = &opts.against else {
+            return Ok(None);
+        };
+        if unborn_head(against) {
+            if !crate::trace::quiet() {
+                eprintln!(
+                    "note: {against} has no commit yet; the breaking check has nothing to compare against"
+                );
+            }
+            return Ok(None);
+        }
+        let commit = crate::input::git::tree_commit(&repo, tree_id)?;
+        let subdir = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!(",subdir={prefix}")
+        };
+        let input = format!("{}#format=git,commit={commit}{subdir}", workdir.display());
+        // Both sides are laid out by the staged configuration: the file itself when the
+        // working tree's is the same, else a copy of the staged text.
+        if disk_text.as_deref() == Some(text.as_str()) {
+            return Ok(Some(own_breaking_of(
+                &ws,
+                input,
+                config_path,
+                against,
+                &opts.load,
+            )?));
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "protosync-staged-{}-{}",
+            std::process::id(),
+            &commit.to_string()[..12]
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let staged_config = dir.join(CONFIG_FILE);
+        let result = std::fs::write(&staged_config, &text)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| own_breaking_of(&ws, input, &staged_config, against, &opts.load));
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(Some(result?))
+    })
+}
+
+/// The bytes of the blob at `path` in `tree`; `None` when there is none (or it is a symlink
+/// or a submodule).
+fn staged_blob(repo: &git2::Repository, tree: &git2::Tree, path: &str) -> Result<Option<Vec<u8>>> {
+    let Ok(entry) = tree.get_path(Path::new(path)) else {
+        return Ok(None);
+    };
+    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
+        return Ok(None);
+    }
+    Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
+}
+
+/// The staged counterpart of [`plan::scan`]: the .proto files under every mapping's `to`
+/// directory and every path the lock lists, from `tree`. `in_repo` turns a service path into a
+/// path in the repository.
+fn staged_files(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    ws: &Workspace,
+    in_repo: &dyn Fn(&str) -> String,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for v in &ws.cfg.vendors {
+        let Ok(entry) = tree.get_path(Path::new(&in_repo(&v.to))) else {
+            continue;
+        };
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            bail!(
+                "{}: vendor.to {:?} is not a directory (staged)",
+                v.place,
+                v.to
+            );
+        }
+        let sub = repo.find_tree(entry.id())?;
+        let mut found = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(git2::ObjectType::Blob) && e.filemode() != 0o120000 {
+                if let Ok(name) = e.name() {
+                    if name.ends_with(".proto") {
+                        found.push((format!("{}/{dir}{name}", v.to), e.id()));
+                    }
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        for (path, id) in found {
+            out.insert(path, repo.find_blob(id)?.content().to_vec());
+        }
+    }
+    if let Some(lock) = &ws.lock {
+        for path in lock.files.keys() {
+            if !out.contains_key(path) {
+                if let Some(bytes) = staged_blob(repo, tree, &in_repo(path))? {
+                    out.insert(path.clone(), bytes);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `against` names `HEAD` of a local repository that has no commit yet (a first
+/// commit: nothing to compare with).
+fn unborn_head(against: &str) -> bool {
+    use crate::input::{Format, GitWant};
+    let Ok(spec) = crate::input::spec::parse(against) else {
+        return false;
+    };
+    let head = match &spec.want {
+        GitWant::Head => true,
+        GitWant::Ref { expr, branch: None } => expr == "HEAD" || expr == "@",
+        _ => false,
+    };
+    head && spec.format == Format::Git
+        && !spec.is_remote()
+        && git2::Repository::open(&spec.location).is_ok_and(|r| {
+            r.head()
+                .is_err_and(|e| e.code() == git2::ErrorCode::UnbornBranch)
+        })
 }
