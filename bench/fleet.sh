@@ -23,77 +23,15 @@
 # Env: PROTOSYNC (default target/release/protosync), RUNS (hyperfine runs, default 10).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo_root="$(cd "$here/.." && pwd)"
-bin="${PROTOSYNC:-$repo_root/target/release/protosync}"
+# shellcheck source=bench/lib/fleet.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fleet.sh"
+fleet_setup fleet
 runs="${RUNS:-10}"
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt install hyperfine)" >&2; exit 2; }
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-
-work="$here/.cache/fleet"
-rm -rf "$work"
-mkdir -p "$work"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-export PROTOSYNC_CACHE_DIR="$work/cache"
-unset PROTOSYNC_API_URL GITHUB_TOKEN PROTOSYNC_TOKEN
-g() { git -c commit.gpgsign=false -c init.defaultBranch=main "$@"; }
-
-pkgs=(billing orders payments shipping catalog users)
-c="$work/contracts"
-mkdir -p "$c"
-for p in "${pkgs[@]}"; do
-  mkdir -p "$c/proto/acme/$p/v1"
-  for i in 1 2 3 4 5; do
-    cat > "$c/proto/acme/$p/v1/${p}_$i.proto" <<PROTO
-syntax = "proto3";
-
-package acme.$p.v1;
-
-message ${p^}${i}Request {
-  string id = 1;
-  repeated string tags = 2;
-  map<string, string> labels = 3;
-  string legacy_ref = 4;
-}
-
-message ${p^}${i}Response {
-  string id = 1;
-  int64 updated_unix = 2;
-}
-
-service ${p^}${i}Service {
-  rpc Get(${p^}${i}Request) returns (${p^}${i}Response);
-}
-PROTO
-  done
-done
-g -C "$c" init -q
-g -C "$c" add -A
-g -C "$c" commit -q -m "contracts v1"
+make_contract
 
 # The service repositories, each vendoring 2 to 4 packages at the first commit.
-vendor() { # name pinned-now?
-  local name="$1" n="$2"
-  local bare="$work/forge/acme/$name.git" w="$work/work/$name"
-  mkdir -p "$bare"
-  g -C "$bare" init -q --bare
-  g clone -q "$bare" "$w" 2>/dev/null
-  g -C "$w" checkout -q -b main
-  local args=(init --contract "file://$c" --root proto)
-  local count=$(( (10#$n % 3) + 2 )) k p
-  for k in $(seq 0 $((count - 1))); do
-    p="${pkgs[$(( (10#$n + k) % ${#pkgs[@]} ))]}"
-    args+=(--from "acme/$p/v1" --to "third_party/proto/acme/$p/v1")
-  done
-  (cd "$w" && "$bin" "${args[@]}" >/dev/null)
-  g -C "$w" add -A
-  g -C "$w" commit -q -m "vendor contracts"
-  g -C "$w" push -q origin main
-}
 for n in $(seq -w 1 50); do
-  vendor "s$n" "$n"
+  make_service "s$n" "$n"
 done
 
 # Commit 2: a field added to 3 files of every package (compatible).
@@ -124,8 +62,7 @@ for size in 10 25 50; do
   out="$c/protosync-$size.toml"
   : > "$out"
   for n in $(seq -w 1 "$size"); do
-    printf '[[service]]\nname = "s%s"\nrepo = "file://%s"\nbranch = "main"\nforge = "github"\n\n' \
-      "$n" "$work/forge/acme/s$n.git" >> "$out"
+    service_entry "s$n" >> "$out"
   done
 done
 

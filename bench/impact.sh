@@ -13,75 +13,16 @@
 # Env: PROTOSYNC (default target/release/protosync), RUNS (hyperfine runs, default 5).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo_root="$(cd "$here/.." && pwd)"
-bin="${PROTOSYNC:-$repo_root/target/release/protosync}"
+# shellcheck source=bench/lib/fleet.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fleet.sh"
+fleet_setup impact
 runs="${RUNS:-5}"
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt install hyperfine)" >&2; exit 2; }
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-
-work="$here/.cache/impact"
-rm -rf "$work"
-mkdir -p "$work"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-export PROTOSYNC_CACHE_DIR="$work/cache"
-g() { git -c commit.gpgsign=false -c init.defaultBranch=main "$@"; }
-
-pkgs=(billing orders payments shipping catalog users)
-c="$work/contracts"
-mkdir -p "$c"
-for p in "${pkgs[@]}"; do
-  mkdir -p "$c/proto/acme/$p/v1"
-  for i in 1 2 3 4 5; do
-    cat > "$c/proto/acme/$p/v1/${p}_$i.proto" <<EOF
-syntax = "proto3";
-
-package acme.$p.v1;
-
-message ${p^}${i}Request {
-  string id = 1;
-  repeated string tags = 2;
-  map<string, string> labels = 3;
-}
-
-message ${p^}${i}Response {
-  string id = 1;
-  int64 updated_unix = 2;
-}
-
-service ${p^}${i}Service {
-  rpc Get(${p^}${i}Request) returns (${p^}${i}Response);
-}
-EOF
-  done
-done
-g -C "$c" init -q
-g -C "$c" add -A
-g -C "$c" commit -q -m contracts
+make_contract
 
 : > "$c/protosync.toml"
 for n in $(seq -w 1 50); do
-  name="s$n"
-  bare="$work/forge/acme/$name.git"
-  mkdir -p "$bare"
-  g -C "$bare" init -q --bare
-  w="$work/work/$name"
-  g clone -q "$bare" "$w" 2>/dev/null
-  g -C "$w" checkout -q -b main
-  args=(init --contract "file://$c" --root proto)
-  count=$(( (10#$n % 3) + 2 ))
-  for k in $(seq 0 $((count - 1))); do
-    p="${pkgs[$(( (10#$n + k) % ${#pkgs[@]} ))]}"
-    args+=(--from "acme/$p/v1" --to "third_party/proto/acme/$p/v1")
-  done
-  (cd "$w" && "$bin" "${args[@]}" >/dev/null)
-  g -C "$w" add -A
-  g -C "$w" commit -q -m "vendor contracts"
-  g -C "$w" push -q origin main
-  printf '[[service]]\nname = "%s"\nrepo = "file://%s"\nbranch = "main"\nforge = "github"\n\n' \
-    "$name" "$bare" >> "$c/protosync.toml"
+  make_service "s$n" "$n"
+  service_entry "s$n" >> "$c/protosync.toml"
 done
 g -C "$c" add -A
 g -C "$c" commit -q -m "services"
