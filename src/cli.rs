@@ -602,6 +602,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 against: args.against,
                 jobs: args.jobs,
                 load: args.remote.load_options(),
+                progress: !crate::trace::quiet(),
             };
             let results = crate::impact::run(&services, &opts)?;
             let code = crate::impact::exit_code(&results, args.fail_on == FailOn::Breaking);

@@ -382,14 +382,14 @@ fn sync_json(report: &SyncReport) -> serde_json::Value {
 }
 
 /// Per-service progress on a terminal: one line per service, redrawn in place.
-struct Progress {
+pub(crate) struct Progress {
     lines: Mutex<Vec<(String, &'static str)>>,
     enabled: bool,
     drawn: AtomicUsize,
 }
 
 impl Progress {
-    fn new(services: &[Service], enabled: bool) -> Progress {
+    pub(crate) fn new(services: &[Service], enabled: bool) -> Progress {
         let enabled = enabled && std::io::stderr().is_terminal();
         Progress {
             lines: Mutex::new(
@@ -403,7 +403,7 @@ impl Progress {
         }
     }
 
-    fn set(&self, i: usize, state: &'static str) {
+    pub(crate) fn set(&self, i: usize, state: &'static str) {
         let mut lines = self.lines.lock().expect("progress");
         lines[i].1 = state;
         if !self.enabled {
@@ -411,7 +411,7 @@ impl Progress {
         }
         let done = lines
             .iter()
-            .filter(|(_, s)| !matches!(*s, "waiting" | "syncing"))
+            .filter(|(_, s)| !matches!(*s, "waiting" | "syncing" | "judging"))
             .count();
         let width = 24usize;
         let filled = done * width / lines.len().max(1);
@@ -433,7 +433,7 @@ impl Progress {
         eprint!("{out}");
     }
 
-    fn finish(&self) {}
+    pub(crate) fn finish(&self) {}
 }
 
 /// A validated `[[service]]`.

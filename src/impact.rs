@@ -100,6 +100,8 @@ pub struct ImpactOptions {
     pub against: String,
     pub jobs: usize,
     pub load: LoadOptions,
+    /// Per-service progress on stderr (a terminal).
+    pub progress: bool,
 }
 
 /// The proposed contract: the files on disk under `root` of the contract repository.
@@ -162,6 +164,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
     let contract_repo = git2::Repository::discover(&opts.contract_dir)
         .ok()
         .map(|r| r.path().to_path_buf());
+    let progress = crate::fanout::Progress::new(services, opts.progress);
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| loop {
@@ -169,6 +172,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
                 let Some(service) = services.get(i) else {
                     break;
                 };
+                progress.set(i, "judging");
                 let started = Instant::now();
                 let mut r = match one(
                     service,
@@ -191,6 +195,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
                     },
                 };
                 r.seconds = started.elapsed().as_secs_f64();
+                progress.set(i, r.verdict.label());
                 crate::trace::note(&format!(
                     "{}: {} in {:.3} s",
                     r.name,
@@ -201,6 +206,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
             });
         }
     });
+    progress.finish();
     Ok(results
         .into_inner()
         .expect("results")

@@ -151,6 +151,13 @@ fn setup() -> Setup {
     );
     git(&contracts, &["commit", "-q", "-am", "note"]);
     let c2 = git(&contracts, &["rev-parse", "HEAD"]).trim().to_owned();
+    write(
+        &contracts,
+        "proto/acme/common/v1/money.proto",
+        &MONEY.replace("message Money", "// An amount.\nmessage Money"),
+    );
+    git(&contracts, &["commit", "-q", "-am", "doc"]);
+    let c3 = git(&contracts, &["rev-parse", "HEAD"]).trim().to_owned();
     let s = Setup { tmp, contracts };
 
     let checkout_own = "syntax = \"proto3\";\n\npackage acme.checkout.v1;\n\nimport \"acme/billing/v1/billing.proto\";\n\nmessage Cart {\n  string id = 1;\n  acme.billing.v1.Invoice invoice = 2;\n}\n\nservice Checkout {\n  rpc Pay(Cart) returns (acme.billing.v1.Invoice);\n  rpc Lookup(acme.billing.v1.Receipt) returns (Cart);\n}\n";
@@ -169,7 +176,7 @@ fn setup() -> Setup {
         &[],
     );
     let orders = service(&s, "orders", &["acme/orders/v1"], &c1, &[]);
-    let shipping = service(&s, "shipping", &["acme/common/v1"], &c2, &[]);
+    let shipping = service(&s, "shipping", &["acme/common/v1"], &c3, &[]);
     let mut toml = String::new();
     for (name, url) in [
         ("checkout", checkout),
@@ -236,11 +243,12 @@ fn each_service_is_judged_from_its_pin_under_its_own_rules() {
         "{}",
         verdict("gone")["detail"]
     );
-    // Judged from the pin: checkout pinned the first commit, ledger the second.
-    let c1 = git(&s.contracts, &["rev-parse", "HEAD~2"])
-        .trim()
-        .to_owned();
-    assert_eq!(verdict("checkout")["pinned"], c1);
+    // Judged from the pin: three different pins, checkout the first commit, ledger the
+    // second, shipping the third.
+    let pin = |rev: &str| git(&s.contracts, &["rev-parse", rev]).trim().to_owned();
+    assert_eq!(verdict("checkout")["pinned"], pin("HEAD~3"));
+    assert_eq!(verdict("ledger")["pinned"], pin("HEAD~2"));
+    assert_eq!(verdict("shipping")["pinned"], pin("HEAD~1"));
     let f = &verdict("checkout")["findings"][0];
     assert_eq!(f["rule"], "FIELD_NO_DELETE");
     assert_eq!(f["contract_path"], "proto/acme/billing/v1/billing.proto");
@@ -273,6 +281,11 @@ fn each_service_is_judged_from_its_pin_under_its_own_rules() {
     );
     assert_eq!(doc["summary"]["breaking"], 2);
 
+    let mut redacted: serde_json::Value = serde_json::from_str(&s.redact(&stdout(&o))).unwrap();
+    for r in redacted["services"].as_array_mut().unwrap() {
+        r["seconds"] = serde_json::json!(0.0);
+    }
+    insta::assert_json_snapshot!("impact_json", redacted);
     let o = s.run(&["impact", "--format", "markdown"]);
     insta::assert_snapshot!("impact_markdown", s.redact(&stdout(&o)));
     let o = s.run(&["impact", "--format", "text", "--fail-on", "never"]);
