@@ -17,6 +17,10 @@ use protosync::forge::ForgeKind;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "support/common.rs"]
+mod common;
+use common::{assert_code, stderr, stdout, write};
+
 const TOKEN: &str = "ghp_protosyncFLEETtoken0123456789";
 /// "Now" for the reports (`SOURCE_DATE_EPOCH`): 2026-03-11T00:00:00Z.
 const NOW: i64 = 1_773_187_200;
@@ -49,31 +53,6 @@ fn git_at(dir: &Path, args: &[&str], date: Option<i64>) -> String {
 
 fn git(dir: &Path, args: &[&str]) -> String {
     git_at(dir, args, None)
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_code(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 /// The billing contract at each of the three commits: the second drops `legacy_id` (breaking

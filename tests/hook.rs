@@ -18,6 +18,10 @@ use std::process::{Command as Std, Output};
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+#[path = "support/common.rs"]
+mod common;
+use common::{assert_code, read, stderr, stdout, write};
+
 /// `git` with a fixed identity and no user or system configuration.
 fn git_cmd(dir: &Path) -> Std {
     let mut c = Std::new("git");
@@ -43,38 +47,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn read(dir: &Path, rel: &str) -> String {
-    std::fs::read_to_string(dir.join(rel)).unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// Both streams (git prints a hook's output on stderr).
 fn all(o: &Output) -> String {
     format!("{}{}", stdout(o), stderr(o))
-}
-
-#[track_caller]
-fn assert_code(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 const MONEY: &str = "syntax = \"proto3\";\n\npackage acme.common.v1;\n\n// An amount of money.\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n}\n";

@@ -1,40 +1,15 @@
 //! `protosync impact` on real repositories: a contract repository with a proposed change in
 //! its working tree, and services pinned at different contract commits, served as bare repos.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Std::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-        .env("GIT_COMMITTER_NAME", "Dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+#[path = "support/common.rs"]
+mod common;
+use common::{git, stdout, write};
 
 const MONEY: &str =
     "syntax = \"proto3\";\n\npackage acme.common.v1;\n\nmessage Money {\n  int64 units = 1;\n}\n";
