@@ -2,17 +2,11 @@
 //! HTML page (inline CSS, JS and SVG; no external asset, so it works offline and as a CI
 //! artifact).
 
+use super::plural;
 use crate::fleet::{age_label, Fleet, PullRequestState, Row, Status};
 
 fn short(commit: &Option<String>) -> String {
-    match commit {
-        Some(c) => c.chars().take(7).collect(),
-        None => "-".to_owned(),
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    commit.as_deref().map_or("-", super::short).to_owned()
 }
 
 /// What a sync now would do, in a few words.

@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use super::github::{data, prop};
+use super::short;
 use crate::impact::{ServiceImpact, Verdict};
 
 const ORDER: [Verdict; 4] = [
@@ -10,10 +12,6 @@ const ORDER: [Verdict; 4] = [
     Verdict::Compatible,
     Verdict::Unaffected,
 ];
-
-fn short(s: &str) -> &str {
-    &s[..s.len().min(7)]
-}
 
 fn at(f: &crate::impact::ImpactFinding) -> String {
     match (&f.contract_path, f.line, f.column) {
@@ -146,16 +144,6 @@ pub fn markdown(results: &[ServiceImpact]) -> String {
         out.push_str("\n</details>\n");
     }
     out
-}
-
-fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn prop(s: &str) -> String {
-    data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// One annotation per finding on the contract file, naming the service.

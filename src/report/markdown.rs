@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::plural;
 use crate::breaking::Finding;
 use crate::pipeline::BreakingReport;
 
@@ -68,10 +69,6 @@ fn location(f: &Finding) -> String {
         (Some(path), Some(s)) => format!("{path}:{}:{}", s.start_line, s.start_column),
         (None, _) => "<input>".to_owned(),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn summary(report: &BreakingReport) -> String {

@@ -3,11 +3,11 @@
 
 pub mod fanout;
 pub mod fleet;
-mod github;
+pub(crate) mod github;
 mod gitlab;
 pub mod impact;
 mod json;
-mod junit;
+pub(crate) mod junit;
 mod markdown;
 pub mod rules;
 mod sarif;
@@ -27,6 +27,16 @@ pub enum Format {
     Junit,
     Gitlab,
     Markdown,
+}
+
+/// `1 file`, `2 files`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The first 7 characters of a commit id (`1a2b3c4`).
+pub(crate) fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(7)]
 }
 
 /// Categories of a finding's rule in the configuration version in force.

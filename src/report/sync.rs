@@ -4,17 +4,10 @@
 use serde_json::{json, Value};
 
 use super::github::{data, prop};
+use super::{plural, short};
 use crate::pipeline::BreakingReport;
 use crate::sync::plan::{Action, FileState};
 use crate::sync::run::{CheckReport, ContractInfo, Outcome, StatusReport, SyncReport};
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(7)]
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// `repo (ref R): LOCK → NOW (N commits)`.
 fn contract_line(c: &ContractInfo) -> String {
@@ -516,10 +509,7 @@ pub fn check_gitlab(r: &CheckReport) -> String {
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    super::junit::escape(s, true)
 }
 
 pub fn check_junit(r: &CheckReport) -> String {

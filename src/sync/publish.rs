@@ -29,6 +29,7 @@ use super::plan::unified_diff;
 use super::run::SyncReport;
 use crate::forge::{self, ForgeKind, NewPullRequest, PullRequest};
 use crate::input::remote::Link;
+use crate::report::short;
 
 /// The trailer that marks protosync's commits.
 pub const TRAILER: &str = "Protosync-Contract:";
@@ -255,10 +256,6 @@ fn build_tree(
     }
     let tree = update.create_updated(repo, base_tree)?;
     Ok((tree, files, old_lock.map(|l| l.contract.commit)))
-}
-
-fn short(s: &str) -> &str {
-    &s[..s.len().min(7)]
 }
 
 /// The pull request's title.
