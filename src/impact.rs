@@ -114,12 +114,17 @@ fn proposed(dir: &Path, root: &str) -> Result<BTreeMap<String, std::sync::Arc<st
     Ok(crate::compile::read_dir_tree(&path)?.files)
 }
 
-/// Files that differ between the proposal and `--against`, by contract-repository path.
-fn changed(
-    dir: &Path,
-    against: &input::Loaded,
-    roots: &BTreeSet<String>,
-) -> Result<BTreeMap<String, BTreeSet<String>>> {
+/// The proposal under one contract root: its .proto files, and which of them differ from
+/// `--against` (root-relative paths; a file only `--against` has counts too).
+struct Proposal {
+    protos: BTreeMap<String, std::sync::Arc<str>>,
+    changed: BTreeSet<String>,
+}
+
+/// Proposals by contract root, each read once per run however many services use the root.
+type Proposals = Mutex<BTreeMap<String, std::sync::Arc<Proposal>>>;
+
+fn proposal(dir: &Path, against: &input::Loaded, root: &str) -> Result<Proposal> {
     let files = match against {
         input::Loaded::Files(f) => f,
         input::Loaded::Image(_) => {
@@ -128,28 +133,20 @@ fn changed(
             ))
         }
     };
-    let mut out = BTreeMap::new();
-    for root in roots {
-        let new = proposed(dir, root)?;
-        let old = if root.is_empty() || files.is_dir(root) {
-            files.protos_under(root)?
-        } else {
-            BTreeMap::new()
-        };
-        let mut set = BTreeSet::new();
-        for (rel, text) in &new {
-            if old.get(rel).map(|t| **t == **text) != Some(true) {
-                set.insert(rel.clone());
-            }
+    let protos = proposed(dir, root)?;
+    let old = if root.is_empty() || files.is_dir(root) {
+        files.protos_under(root)?
+    } else {
+        BTreeMap::new()
+    };
+    let mut changed = BTreeSet::new();
+    for (rel, text) in &protos {
+        if old.get(rel).map(|t| **t == **text) != Some(true) {
+            changed.insert(rel.clone());
         }
-        for rel in old.keys() {
-            if !new.contains_key(rel) {
-                set.insert(rel.clone());
-            }
-        }
-        out.insert(root.clone(), set);
     }
-    Ok(out)
+    changed.extend(old.keys().filter(|rel| !protos.contains_key(*rel)).cloned());
+    Ok(Proposal { protos, changed })
 }
 
 /// Runs impact over `services`.
@@ -158,8 +155,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
     let against = input::load(&against_spec, &opts.load, "against")?;
     let jobs = opts.jobs.max(1).min(services.len().max(1));
     let next = AtomicUsize::new(0);
-    // Changed files per contract root, computed once per root the services use.
-    let changed_by_root: Mutex<BTreeMap<String, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
+    let proposals: Proposals = Mutex::new(BTreeMap::new());
     let results: Mutex<Vec<Option<ServiceImpact>>> = Mutex::new(vec![None; services.len()]);
     let contract_repo = git2::Repository::discover(&opts.contract_dir)
         .ok()
@@ -178,7 +174,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
                     service,
                     opts,
                     &against,
-                    &changed_by_root,
+                    &proposals,
                     contract_repo.as_deref(),
                 ) {
                     Ok(r) => r,
@@ -206,7 +202,6 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
             });
         }
     });
-    progress.finish();
     Ok(results
         .into_inner()
         .expect("results")
@@ -219,7 +214,7 @@ fn one(
     service: &Service,
     opts: &ImpactOptions,
     against: &input::Loaded,
-    changed_by_root: &Mutex<BTreeMap<String, BTreeSet<String>>>,
+    proposals: &Proposals,
     contract_repo: Option<&Path>,
 ) -> Result<ServiceImpact> {
     let prepared = crate::fanout::prepare(service, &opts.load)?;
@@ -244,17 +239,20 @@ fn one(
         usages: Vec::new(),
         seconds: 0.0,
     };
-    let changed = {
-        let mut cache = changed_by_root.lock().expect("changed files");
-        if !cache.contains_key(&root) {
-            let roots: BTreeSet<String> = [root.clone()].into();
-            cache.extend(changed(&opts.contract_dir, against, &roots)?);
+    let proposal = {
+        let mut cache = proposals.lock().expect("proposals");
+        match cache.get(&root) {
+            Some(p) => p.clone(),
+            None => {
+                let p = std::sync::Arc::new(proposal(&opts.contract_dir, against, &root)?);
+                cache.insert(root.clone(), p.clone());
+                p
+            }
         }
-        cache[&root].clone()
     };
-    let new_protos = proposed(&opts.contract_dir, &root)?;
+    let changed = &proposal.changed;
     let at = format!("the proposed contract ({})", opts.contract_dir.display());
-    let targets = crate::sync::plan::select(cfg, &new_protos, &at)?;
+    let targets = crate::sync::plan::select(cfg, &proposal.protos, &at)?;
     // Root-relative paths the service pins (its lock) and would vendor (its mappings).
     let strip = |from: &str| -> Option<String> {
         if root.is_empty() {
@@ -270,7 +268,7 @@ fn one(
         .collect();
     let mut vendored: BTreeSet<String> = targets.iter().map(|t| t.rel.clone()).collect();
     vendored.extend(pinned_rels.keys().cloned());
-    result.changed_files = vendored.intersection(&changed).cloned().collect();
+    result.changed_files = vendored.intersection(changed).cloned().collect();
     if result.changed_files.is_empty() {
         result.detail = "vendors none of the changed files".to_owned();
         return Ok(result);
@@ -320,7 +318,7 @@ fn one(
         },
         TargetTree {
             tree: SourceTree {
-                files: new_protos,
+                files: proposal.protos.clone(),
                 includes: Vec::new(),
             },
             targets: targets.iter().map(|t| t.rel.clone()).collect(),
