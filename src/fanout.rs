@@ -108,7 +108,6 @@ pub fn run(services: &[Service], opts: &FanoutOptions) -> Vec<ServiceResult> {
             });
         }
     });
-    progress.finish();
     results
         .into_inner()
         .expect("results")
@@ -432,8 +431,6 @@ impl Progress {
         self.drawn.store(lines.len() + 1, Ordering::SeqCst);
         eprint!("{out}");
     }
-
-    pub(crate) fn finish(&self) {}
 }
 
 /// A validated `[[service]]`.

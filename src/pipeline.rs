@@ -40,6 +40,20 @@ pub struct BreakingReport {
     pub against_files: usize,
 }
 
+impl BreakingReport {
+    /// A report with no finding (nothing was compared).
+    pub fn empty(version: Version) -> BreakingReport {
+        BreakingReport {
+            version,
+            findings: Vec::new(),
+            unused_allowances: Vec::new(),
+            allowed: 0,
+            files: 0,
+            against_files: 0,
+        }
+    }
+}
+
 /// One side, read and laid out into modules.
 struct Side {
     /// Source files to compile, or an image that is already compiled.

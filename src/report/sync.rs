@@ -420,14 +420,9 @@ pub const DRIFT_ID: &str = "PROTOSYNC_DRIFT";
 pub const BEHIND_ID: &str = "PROTOSYNC_BEHIND";
 
 fn empty_breaking(r: &CheckReport) -> BreakingReport {
-    r.breaking.clone().unwrap_or(BreakingReport {
-        version: crate::breaking::Version::V2,
-        findings: Vec::new(),
-        unused_allowances: Vec::new(),
-        allowed: 0,
-        files: 0,
-        against_files: 0,
-    })
+    r.breaking
+        .clone()
+        .unwrap_or_else(|| BreakingReport::empty(crate::breaking::Version::V2))
 }
 
 /// (path or None, id, message, is_error) of check's own results.

@@ -368,29 +368,39 @@ fn remote_url(repo: &Repository, remote: &str) -> Result<String> {
     Ok(format!("file://{}", path.display()))
 }
 
-/// Checks, before anything is written, that a publish can start: a repository, a base
-/// branch, a remote to push to and a forge client when asked for.
-pub fn preflight(cfg: &SyncConfig, opts: &PublishOptions) -> Result<()> {
-    let root = cfg.repo_root();
-    let repo = Repository::discover(root).map_err(|e| {
+fn discover(root: &Path) -> Result<Repository> {
+    Repository::discover(root).map_err(|e| {
         anyhow!(
             "{} is not in a git repository: {}",
             root.display(),
             e.message()
         )
+    })
+}
+
+/// The pull-request API client for the repository at `url`: `--forge`, else guessed from the
+/// host.
+fn forge_client(url: &str, opts: &PublishOptions) -> Result<Box<dyn forge::Forge>> {
+    let kind = opts.forge.or_else(|| forge::detect(url)).ok_or_else(|| {
+        anyhow!(
+            "cannot tell which forge hosts {}; name it with --forge github|gitlab|gitea",
+            forge::display_url(url)
+        )
     })?;
+    let repo_ref = forge::RepoRef::from_remote_url(url)?;
+    forge::client(kind, &repo_ref, opts.api_url.as_deref())
+}
+
+/// Checks, before anything is written, that a publish can start: a repository, a base
+/// branch, a remote to push to and a forge client when asked for.
+pub fn preflight(cfg: &SyncConfig, opts: &PublishOptions) -> Result<()> {
+    let root = cfg.repo_root();
+    let repo = discover(root)?;
     if opts.push || opts.pr {
         let url = remote_url(&repo, &opts.remote)?;
         Link::new(&url)?;
         if opts.pr {
-            let kind = opts.forge.or_else(|| forge::detect(&url)).ok_or_else(|| {
-                anyhow!(
-                    "cannot tell which forge hosts {}; name it with --forge github|gitlab|gitea",
-                    forge::display_url(&url)
-                )
-            })?;
-            let repo_ref = forge::RepoRef::from_remote_url(&url)?;
-            forge::client(kind, &repo_ref, opts.api_url.as_deref())?;
+            forge_client(&url, opts)?;
         }
     }
     Ok(())
@@ -404,13 +414,7 @@ pub fn publish(
     opts: &PublishOptions,
 ) -> Result<PublishReport> {
     let root = cfg.repo_root();
-    let repo = Repository::discover(root).map_err(|e| {
-        anyhow!(
-            "{} is not in a git repository: {}",
-            root.display(),
-            e.message()
-        )
-    })?;
+    let repo = discover(root)?;
     let workdir = repo
         .workdir()
         .ok_or_else(|| anyhow!("{} is a bare repository", repo.path().display()))?
@@ -492,16 +496,7 @@ pub fn publish_in(
     };
     let link = url.as_deref().map(Link::new).transpose()?;
     let forge = match (&url, opts.pr) {
-        (Some(url), true) => {
-            let kind = opts.forge.or_else(|| forge::detect(url)).ok_or_else(|| {
-                anyhow!(
-                    "cannot tell which forge hosts {}; name it with --forge github|gitlab|gitea",
-                    forge::display_url(url)
-                )
-            })?;
-            let repo_ref = forge::RepoRef::from_remote_url(url)?;
-            Some(forge::client(kind, &repo_ref, opts.api_url.as_deref())?)
-        }
+        (Some(url), true) => Some(forge_client(url, opts)?),
         _ => None,
     };
     let mut report = PublishReport {

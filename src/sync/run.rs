@@ -164,12 +164,8 @@ fn judge(
     }
     if prev_targets.is_empty() {
         return Ok(BreakingReport {
-            version: layout.version,
-            findings: Vec::new(),
-            unused_allowances: Vec::new(),
-            allowed: 0,
             files: up.targets.len(),
-            against_files: 0,
+            ..BreakingReport::empty(layout.version)
         });
     }
     for t in &up.targets {
@@ -291,7 +287,7 @@ pub fn status(config_path: &Path, opts: &LoadOptions) -> Result<StatusReport> {
     let breaking = if changes {
         judge(&ws, &up, &views, opts)?
     } else {
-        empty_report(&ws)?
+        BreakingReport::empty(ws.layout.version)
     };
     let mut mappings: Vec<MappingStatus> = ws
         .cfg
@@ -327,17 +323,6 @@ pub fn status(config_path: &Path, opts: &LoadOptions) -> Result<StatusReport> {
         unmapped,
         has_lock: ws.lock.is_some(),
         breaking,
-    })
-}
-
-fn empty_report(ws: &Workspace) -> Result<BreakingReport> {
-    Ok(BreakingReport {
-        version: ws.layout.version,
-        findings: Vec::new(),
-        unused_allowances: Vec::new(),
-        allowed: 0,
-        files: 0,
-        against_files: 0,
     })
 }
 
@@ -559,7 +544,7 @@ pub fn run_sync_on(
         });
     }
     let breaking = if changes.is_empty() || adopt {
-        empty_report(ws)?
+        BreakingReport::empty(ws.layout.version)
     } else {
         judge(ws, &up, &views, &opts.load)?
     };
