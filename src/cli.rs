@@ -592,7 +592,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Impact(args) => {
             let args = *args;
             let path = sync::run::config_path(args.config.as_deref())?;
-            let services = select_services(&path, &args.services)?;
+            let services = crate::fanout::select_services(&path, &args.services)?;
             let opts = crate::impact::ImpactOptions {
                 contract_dir: path
                     .parent()
@@ -620,7 +620,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Fanout(args) => {
             let args = *args;
             let path = sync::run::config_path(args.config.as_deref())?;
-            let services = select_services(&path, &args.services)?;
+            let services = crate::fanout::select_services(&path, &args.services)?;
             let matrix = args.format == FanoutFormat::GithubMatrix;
             let opts = crate::fanout::FanoutOptions {
                 ref_: args.ref_,
@@ -673,32 +673,6 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(report.exit_code())
         }
     }
-}
-
-/// The `[[service]]` entries of `path`, only those named when names are given (an unknown
-/// name is an error listing the known ones).
-fn select_services(
-    path: &std::path::Path,
-    names: &[String],
-) -> Result<Vec<crate::fanout::Service>> {
-    let mut services = crate::fanout::load_services(path)?;
-    for wanted in names {
-        if !services.iter().any(|s| &s.name == wanted) {
-            anyhow::bail!(
-                "--service {wanted:?}: no such [[service]] in {} (known: {})",
-                path.display(),
-                services
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    if !names.is_empty() {
-        services.retain(|s| names.contains(&s.name));
-    }
-    Ok(services)
 }
 
 /// Warns on stderr about allowances that matched no finding.

@@ -85,35 +85,23 @@ pub struct ServiceResult {
 
 /// Runs fanout over `services` (already filtered).
 pub fn run(services: &[Service], opts: &FanoutOptions) -> Vec<ServiceResult> {
-    let jobs = opts.jobs.max(1).min(services.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<ServiceResult>>> = Mutex::new(vec![None; services.len()]);
     let progress = Progress::new(services, opts.progress);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(service) = services.get(i) else {
-                    break;
-                };
-                progress.set(i, "syncing");
-                let started = Instant::now();
-                let mut result = match one(service, opts) {
-                    Ok(r) => r,
-                    Err(e) => failed(service, format!("{e:#}")),
-                };
-                result.seconds = started.elapsed().as_secs_f64();
-                progress.set(i, result.verdict.label());
-                results.lock().expect("results")[i] = Some(result);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("results")
-        .into_iter()
-        .map(|r| r.expect("every service ran"))
-        .collect()
+    crate::workers::map(
+        services,
+        opts.jobs,
+        || (),
+        |_, i, service| {
+            progress.set(i, "syncing");
+            let started = Instant::now();
+            let mut result = match one(service, opts) {
+                Ok(r) => r,
+                Err(e) => failed(service, format!("{e:#}")),
+            };
+            result.seconds = started.elapsed().as_secs_f64();
+            progress.set(i, result.verdict.label());
+            result
+        },
+    )
 }
 
 fn failed(service: &Service, detail: String) -> ServiceResult {
@@ -540,6 +528,29 @@ pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
         );
     }
     Ok(out)
+}
+
+/// The `[[service]]` entries of `path`, only those named when names are given (an unknown
+/// name is an error listing the known ones).
+pub fn select_services(path: &Path, names: &[String]) -> Result<Vec<Service>> {
+    let mut services = load_services(path)?;
+    for wanted in names {
+        if !services.iter().any(|s| &s.name == wanted) {
+            bail!(
+                "--service {wanted:?}: no such [[service]] in {} (known: {})",
+                path.display(),
+                services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    if !names.is_empty() {
+        services.retain(|s| names.contains(&s.name));
+    }
+    Ok(services)
 }
 
 /// 1 when a service failed, else 0.

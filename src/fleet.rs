@@ -21,11 +21,10 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::fanout::{self, Service};
@@ -278,7 +277,7 @@ pub struct FleetOptions {
 /// `protosync fleet`: returns the exit code (0: every service judged; 1: some could not be).
 pub fn run(args: FleetArgs, colour: bool) -> Result<i32> {
     let path = run::config_path(args.config.as_deref())?;
-    let services = select(&path, &args.services)?;
+    let services = fanout::select_services(&path, &args.services)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -317,76 +316,37 @@ fn contract_label(dir: &Path) -> String {
     contract_name(&top.display().to_string())
 }
 
-/// The `[[service]]` entries of `path`, only those named when names are given.
-pub fn select(path: &Path, names: &[String]) -> Result<Vec<Service>> {
-    let mut services = fanout::load_services(path)?;
-    for wanted in names {
-        if !services.iter().any(|s| &s.name == wanted) {
-            bail!(
-                "--service {wanted:?}: no such [[service]] in {} (known: {})",
-                path.display(),
-                services
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    if !names.is_empty() {
-        services.retain(|s| names.contains(&s.name));
-    }
-    Ok(services)
-}
-
 /// Judges every service on `opts.jobs` workers; rows in the order of `services`.
 pub fn judge(contract: &str, services: &[Service], opts: &FleetOptions) -> Fleet {
     let started = Instant::now();
     let now = unix_now();
     let jobs = opts.jobs.max(1).min(services.len().max(1));
-    let next = AtomicUsize::new(0);
-    let rows: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; services.len()]);
     let progress = Progress::new(services.len(), opts.progress);
     let forges = ForgeMemo::default();
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                // git2 repositories are not Sync: each worker opens the local contract once.
-                let local = opts
-                    .contract_dir
-                    .as_ref()
-                    .and_then(|d| git2::Repository::discover(d).ok());
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(service) = services.get(i) else {
-                        break;
-                    };
-                    progress.start(&service.name);
-                    let t = Instant::now();
-                    let mut row = one(service, opts, local.as_ref(), &forges, now);
-                    row.seconds = t.elapsed().as_secs_f64();
-                    crate::trace::note(&format!(
-                        "fleet {}: {:.3} s (fetch and read {:.3} s, dry sync {:.3} s, drift and age {:.3} s, forge {:.3} s)",
-                        service.name,
-                        row.seconds,
-                        row.timings.fetch,
-                        row.timings.plan,
-                        row.timings.drift,
-                        row.timings.forge
-                    ));
-                    progress.done(&service.name);
-                    rows.lock().expect("rows")[i] = Some(row);
-                }
-            });
-        }
+    // git2 repositories are not Sync: each worker opens the local contract once.
+    let open = || {
+        opts.contract_dir
+            .as_ref()
+            .and_then(|d| git2::Repository::discover(d).ok())
+    };
+    let services: Vec<Row> = crate::workers::map(services, jobs, open, |local, _, service| {
+        progress.start(&service.name);
+        let t = Instant::now();
+        let mut row = one(service, opts, local.as_ref(), &forges, now);
+        row.seconds = t.elapsed().as_secs_f64();
+        crate::trace::note(&format!(
+            "fleet {}: {:.3} s (fetch and read {:.3} s, dry sync {:.3} s, drift and age {:.3} s, forge {:.3} s)",
+            service.name,
+            row.seconds,
+            row.timings.fetch,
+            row.timings.plan,
+            row.timings.drift,
+            row.timings.forge
+        ));
+        progress.done(&service.name);
+        row
     });
     progress.finish();
-    let services: Vec<Row> = rows
-        .into_inner()
-        .expect("rows")
-        .into_iter()
-        .map(|r| r.expect("every service ran"))
-        .collect();
     let seconds = started.elapsed().as_secs_f64();
     if crate::trace::enabled() {
         let sum = |f: fn(&Timings) -> f64| services.iter().map(|r| f(&r.timings)).sum::<f64>();

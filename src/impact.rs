@@ -15,7 +15,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -153,61 +152,49 @@ fn proposal(dir: &Path, against: &input::Loaded, root: &str) -> Result<Proposal>
 pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpact>> {
     let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("--against: {e}"))?;
     let against = input::load(&against_spec, &opts.load, "against")?;
-    let jobs = opts.jobs.max(1).min(services.len().max(1));
-    let next = AtomicUsize::new(0);
     let proposals: Proposals = Mutex::new(BTreeMap::new());
-    let results: Mutex<Vec<Option<ServiceImpact>>> = Mutex::new(vec![None; services.len()]);
     let contract_repo = git2::Repository::discover(&opts.contract_dir)
         .ok()
         .map(|r| r.path().to_path_buf());
     let progress = crate::fanout::Progress::new(services, opts.progress);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(service) = services.get(i) else {
-                    break;
-                };
-                progress.set(i, "judging");
-                let started = Instant::now();
-                let mut r = match one(
-                    service,
-                    opts,
-                    &against,
-                    &proposals,
-                    contract_repo.as_deref(),
-                ) {
-                    Ok(r) => r,
-                    Err(e) => ServiceImpact {
-                        name: service.name.clone(),
-                        repo: service.repo.clone(),
-                        verdict: Verdict::Unknown,
-                        detail: format!("{e:#}"),
-                        pinned: None,
-                        changed_files: Vec::new(),
-                        findings: Vec::new(),
-                        usages: Vec::new(),
-                        seconds: 0.0,
-                    },
-                };
-                r.seconds = started.elapsed().as_secs_f64();
-                progress.set(i, r.verdict.label());
-                crate::trace::note(&format!(
-                    "{}: {} in {:.3} s",
-                    r.name,
-                    r.verdict.label(),
-                    r.seconds
-                ));
-                results.lock().expect("results")[i] = Some(r);
-            });
-        }
-    });
-    Ok(results
-        .into_inner()
-        .expect("results")
-        .into_iter()
-        .map(|r| r.expect("every service ran"))
-        .collect())
+    // Each worker opens the contract repository once (a repository is not shared by threads).
+    let open = || {
+        contract_repo
+            .as_deref()
+            .and_then(|p| git2::Repository::open(p).ok())
+    };
+    Ok(crate::workers::map(
+        services,
+        opts.jobs,
+        open,
+        |local, i, service| {
+            progress.set(i, "judging");
+            let started = Instant::now();
+            let mut r = match one(service, opts, &against, &proposals, local.as_ref()) {
+                Ok(r) => r,
+                Err(e) => ServiceImpact {
+                    name: service.name.clone(),
+                    repo: service.repo.clone(),
+                    verdict: Verdict::Unknown,
+                    detail: format!("{e:#}"),
+                    pinned: None,
+                    changed_files: Vec::new(),
+                    findings: Vec::new(),
+                    usages: Vec::new(),
+                    seconds: 0.0,
+                },
+            };
+            r.seconds = started.elapsed().as_secs_f64();
+            progress.set(i, r.verdict.label());
+            crate::trace::note(&format!(
+                "{}: {} in {:.3} s",
+                r.name,
+                r.verdict.label(),
+                r.seconds
+            ));
+            r
+        },
+    ))
 }
 
 fn one(
@@ -215,7 +202,7 @@ fn one(
     opts: &ImpactOptions,
     against: &input::Loaded,
     proposals: &Proposals,
-    contract_repo: Option<&Path>,
+    local: Option<&git2::Repository>,
 ) -> Result<ServiceImpact> {
     let prepared = crate::fanout::prepare(service, &opts.load)?;
     let ws = &prepared.workspace;
@@ -278,11 +265,7 @@ fn one(
     // commit, else from the service's contract URL.
     let pinned_commit = git2::Oid::from_str(&lock.contract.commit)?;
     let blobs = input::git::BlobCache::default();
-    let local = contract_repo.and_then(|p| git2::Repository::open(p).ok());
-    let pinned = match local
-        .as_ref()
-        .filter(|r| r.find_commit(pinned_commit).is_ok())
-    {
+    let pinned = match local.filter(|r| r.find_commit(pinned_commit).is_ok()) {
         Some(repo) => {
             let label = format!("contract@{}", input::short(&pinned_commit));
             let subdir = (!root.is_empty()).then_some(root.as_str());

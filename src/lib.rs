@@ -21,6 +21,7 @@ pub mod report;
 pub mod suggest;
 pub mod sync;
 pub mod trace;
+pub mod workers;
 
 /// The number of threads worth running at once, read once per process (the standard
 /// library reads cgroup files on every call).
