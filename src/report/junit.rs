@@ -77,7 +77,20 @@ pub fn render(report: &BreakingReport) -> String {
         );
         return out;
     }
-    // Suites in the order their files first appear (findings come sorted, pathless first).
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"protosync breaking\" tests=\"{n}\" failures=\"{n}\" errors=\"0\">"
+    );
+    out.push_str(&suites(report));
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// One `<testsuite>` per file with a failing case per finding, in the order the files first
+/// appear (findings come sorted, pathless first); empty without findings. `check --format
+/// junit` puts these next to its own suite.
+pub(crate) fn suites(report: &BreakingReport) -> String {
+    let mut out = String::new();
     let mut suites: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for f in &report.findings {
         let key = f.path.as_deref();
@@ -86,10 +99,6 @@ pub fn render(report: &BreakingReport) -> String {
             None => suites.push((key, vec![f])),
         }
     }
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"protosync breaking\" tests=\"{n}\" failures=\"{n}\" errors=\"0\">"
-    );
     for (path, findings) in &suites {
         let k = findings.len();
         let _ = writeln!(
@@ -125,7 +134,6 @@ pub fn render(report: &BreakingReport) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
-    out.push_str("</testsuites>\n");
     out
 }
 

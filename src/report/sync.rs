@@ -511,19 +511,8 @@ pub fn check_junit(r: &CheckReport) -> String {
     let breaking = empty_breaking(r);
     let own = own_results(r);
     let failing_own = own.iter().filter(|o| o.3).count();
-    let rendered = super::render(&breaking, super::Format::Junit);
-    // The breaking suites as `breaking --format junit` prints them (without its wrapper).
-    let inner: String = if breaking.findings.is_empty() {
-        String::new()
-    } else {
-        rendered
-            .lines()
-            .filter(|l| {
-                !l.starts_with("<?xml") && !l.starts_with("<testsuites") && *l != "</testsuites>"
-            })
-            .map(|l| format!("{l}\n"))
-            .collect()
-    };
+    // The breaking suites exactly as `breaking --format junit` prints them.
+    let inner = super::junit::suites(&breaking);
     let n_break = breaking.findings.len();
     // The vendored-files suite: one case per drifted file (and the behind check), or one
     // passing case when the copy matches its lock.
