@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::input::{self, GitWant, LoadOptions};
 use crate::sync::publish::{self, PublishOptions, PublishReport};
-use crate::sync::run::{self, Outcome as SyncOutcome, SyncOptions, SyncReport};
+use crate::sync::run::{self, Outcome as SyncOutcome, SyncOptions};
 
 #[derive(Debug, Clone, Default)]
 pub struct FanoutOptions {
@@ -275,7 +275,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         affected,
         pull_request: None,
         seconds: 0.0,
-        sync: Some(sync_json(&report)),
+        sync: Some(crate::report::sync::sync_value(&report)),
         publish: None,
         text,
     };
@@ -362,10 +362,6 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
     result.pull_request = published.pull_request.as_ref().map(|p| p.url.clone());
     result.publish = Some(published);
     Ok(result)
-}
-
-fn sync_json(report: &SyncReport) -> serde_json::Value {
-    serde_json::from_str(&crate::report::sync::sync_json(report)).unwrap_or(serde_json::Value::Null)
 }
 
 /// Per-service progress on a terminal: one line per service, redrawn in place.

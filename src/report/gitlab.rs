@@ -14,10 +14,15 @@ use crate::pipeline::BreakingReport;
 use crate::sync::lock::sha256_hex;
 
 pub fn render(report: &BreakingReport) -> String {
-    let issues: Vec<Value> = report.findings.iter().map(issue).collect();
+    let issues = issues(report);
     let mut s = serde_json::to_string_pretty(&issues).expect("JSON of plain values");
     s.push('\n');
     s
+}
+
+/// One Code Quality issue per finding (`check --format gitlab` appends its own).
+pub(crate) fn issues(report: &BreakingReport) -> Vec<Value> {
+    report.findings.iter().map(issue).collect()
 }
 
 fn path(f: &Finding) -> &str {

@@ -4,7 +4,7 @@
 pub mod fanout;
 pub mod fleet;
 pub(crate) mod github;
-mod gitlab;
+pub(crate) mod gitlab;
 pub mod impact;
 mod json;
 pub(crate) mod junit;

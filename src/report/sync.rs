@@ -230,10 +230,15 @@ pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
 }
 
 pub fn sync_json(r: &SyncReport) -> String {
+    pretty(&sync_value(r))
+}
+
+/// The document `sync --format json` prints (fan-out embeds it per service).
+pub fn sync_value(r: &SyncReport) -> Value {
     let mut doc = serde_json::to_value(r).expect("plain values");
     doc["breaking"] = super::json_value(&r.breaking);
     doc["exit_code"] = json!(r.exit_code());
-    pretty(&doc)
+    doc
 }
 
 fn drift_message(f: &crate::sync::run::FileStatus) -> &'static str {
@@ -405,7 +410,7 @@ pub fn sync_json_with(
     r: &SyncReport,
     publish: Option<&crate::sync::publish::PublishReport>,
 ) -> String {
-    let mut doc: Value = serde_json::from_str(&sync_json(r)).expect("our own JSON");
+    let mut doc = sync_value(r);
     doc["publish"] = serde_json::to_value(publish).expect("plain values");
     pretty(&doc)
 }
@@ -486,10 +491,7 @@ pub fn check_sarif(r: &CheckReport) -> String {
 }
 
 pub fn check_gitlab(r: &CheckReport) -> String {
-    let mut issues: Value =
-        serde_json::from_str(&super::render(&empty_breaking(r), super::Format::Gitlab))
-            .expect("our own JSON");
-    let list = issues.as_array_mut().expect("issues array");
+    let mut list = super::gitlab::issues(&empty_breaking(r));
     for (path, id, message, error) in own_results(r) {
         let path = path.unwrap_or_else(|| crate::sync::lock::LOCK_FILE.to_owned());
         list.push(json!({
@@ -500,7 +502,7 @@ pub fn check_gitlab(r: &CheckReport) -> String {
             "location": {"path": path, "lines": {"begin": 1}},
         }));
     }
-    pretty(&issues)
+    pretty(&Value::Array(list))
 }
 
 fn xml(s: &str) -> String {
