@@ -297,6 +297,25 @@ fn missing_import_is_located() {
 }
 
 #[test]
+fn a_module_file_at_a_well_known_type_path_is_compiled_as_the_module_s_own() {
+    // buf and protoc compile the module's google/protobuf/duration.proto, not a bundled copy:
+    // a broken import in it is an error, located in that file.
+    let t = pair();
+    for side in ["previous", "current"] {
+        write(
+            t.path(),
+            &format!("{side}/google/protobuf/duration.proto"),
+            "syntax = \"proto3\";\npackage google.protobuf;\nimport \"nope.proto\";\nmessage Duration { int64 seconds = 1; }\n",
+        );
+    }
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("google/protobuf/duration.proto:3:"), "{err}");
+    assert!(err.contains("nope.proto"), "{err}");
+}
+
+#[test]
 fn include_dirs_resolve_imports() {
     let t = pair();
     write(

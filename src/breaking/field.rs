@@ -315,22 +315,37 @@ fn verify(v: bool) -> &'static str {
     }
 }
 
+/// Which part of a field points at its type: the type name (6) of a message or enum field; the
+/// `group` keyword (5) of a group, whose name is its type name; the scalar type (5) otherwise.
+fn type_sub(f: &Field) -> i32 {
+    match f.declared_type {
+        Kind::Group => 5,
+        Kind::Message | Kind::Enum => 6,
+        _ => 5,
+    }
+}
+
 fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &Field) {
     let prev_path = Some(pf.path.as_str());
     let el = f.full_name.as_str();
     let type_at = || {
         if f.in_map_entry {
-            // Map entries are synthesized: point at the `map<…>` type of the map field.
-            return At::file(cfi).or_sub(&f.path, &[6]).or_elem(&f.path);
+            // Map entries are synthesized: their path is already the `map<…>` type of the map
+            // field.
+            return At::elem(cfi, &f.path);
         }
-        let sub = if matches!(f.kind, Kind::Message | Kind::Enum | Kind::Group) {
-            6
-        } else {
-            5
-        };
-        At::file(cfi).or_sub(&f.path, &[sub]).or_elem(&f.path)
+        At::file(cfi)
+            .or_sub(&f.path, &[type_sub(f)])
+            .or_elem(&f.path)
     };
-    let type_name_at = || At::file(cfi).or_sub(&f.path, &[6]).or_elem(&f.path);
+    let type_name_at = || {
+        if f.in_map_entry {
+            return At::elem(cfi, &f.path);
+        }
+        At::file(cfi)
+            .or_sub(&f.path, &[type_sub(f)])
+            .or_elem(&f.path)
+    };
     let changed_type = |notes: &[&str]| {
         let extra = notes.join(" ");
         let extra = if extra.trim().is_empty() {

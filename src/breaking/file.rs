@@ -172,7 +172,7 @@ fn pair(c: &mut Checker, pf: &File, fi: usize, cf: &File) {
 }
 
 /// A deleted element points at its closest surviving parent message, else at the file.
-pub(super) fn deleted_at(fi: usize, cf: &File, nested_name: &str) -> At {
+fn deleted_at(fi: usize, cf: &File, nested_name: &str) -> At {
     match surviving_parent(cf, nested_name) {
         Some(parent) => At::elem(fi, &parent.path),
         None => At::file(fi),

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::file::deleted_at;
 use super::{q, At, Checker, RuleId as R};
 use crate::model::Schema;
 
@@ -94,10 +93,7 @@ pub(super) fn check(c: &mut Checker) {
                 if now.contains(nested) {
                     continue;
                 }
-                let at = match cur.file_index(path) {
-                    Some(fi) => deleted_at(fi, &cur.files[fi], nested),
-                    None => At::nowhere(),
-                };
+                let at = deleted_in_package(cur, &cp.messages, path, nested);
                 c.report(
                     rule,
                     at,
@@ -133,5 +129,30 @@ pub(super) fn check(c: &mut Checker) {
                 );
             }
         }
+    }
+}
+
+/// Where a deletion from a package points: the closest enclosing message that the package
+/// still declares (in whichever file it is now), else the element's previous file at 1:1 if it
+/// still exists (whatever its package now), else nowhere.
+fn deleted_in_package(cur: &Schema, messages: &ByName, prev_path: &str, nested: &str) -> At {
+    let parts: Vec<&str> = nested.split('.').collect();
+    for i in (1..parts.len()).rev() {
+        let parent = parts[..i].join(".");
+        if let Some((path, _)) = messages.get(parent.as_str()) {
+            if let Some(fi) = cur.file_index(path) {
+                if let Some(m) = cur.files[fi]
+                    .messages
+                    .iter()
+                    .find(|m| m.nested_name == parent)
+                {
+                    return At::elem(fi, &m.path);
+                }
+            }
+        }
+    }
+    match cur.file_index(prev_path) {
+        Some(fi) => At::file(fi),
+        None => At::nowhere(),
     }
 }

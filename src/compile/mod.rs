@@ -1,7 +1,7 @@
 //! Compiling a source tree into a descriptor pool with protox, without protoc.
 //!
-//! Owns: import resolution order (bundled `google/protobuf/*` first, then the tree itself, then
-//! extra include directories), the editions front-end hook, parallel parsing, and turning
+//! Owns: import resolution order (the tree itself first, then the bundled `google/protobuf/*`,
+//! then extra include directories), the editions front-end hook, parallel parsing, and turning
 //! compiler errors into located diagnostics. It does not know about rules or configuration.
 
 pub mod diagnostic;
@@ -135,8 +135,8 @@ fn parse_tree(tree: &SourceTree) -> Result<Parsed, protox::Error> {
     collect_parsed(entries.iter().map(|e| e.0).zip(results))
 }
 
-/// Resolves imports: bundled well-known types first (so trees that vendor a newer
-/// `google/protobuf/descriptor.proto` still compile), then the tree, then include dirs.
+/// Resolves imports: the tree first (a module's own file wins, also at a well-known type's
+/// path), then the bundled well-known types, then include dirs.
 struct Resolver {
     google: GoogleFileResolver,
     tree: Arc<SourceTree>,
@@ -157,11 +157,8 @@ impl Resolver {
 
 impl FileResolver for Resolver {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        if name.starts_with("google/protobuf/") {
-            if let Ok(file) = self.google.open_file(name) {
-                return Ok(file);
-            }
-        }
+        // A file of the tree is the module's own, even at a well-known type's path: it is
+        // compiled and compared like any other (a module that owns `google/protobuf/*`).
         if let Some(parsed) = &self.parsed {
             if let Some(fdp) = parsed.lock().unwrap().remove(name) {
                 return Ok(File::from_file_descriptor_proto(fdp));
@@ -169,6 +166,11 @@ impl FileResolver for Resolver {
         }
         if let Some(source) = self.tree.files.get(name) {
             return self.open_source(name, source);
+        }
+        if name.starts_with("google/protobuf/") {
+            if let Ok(file) = self.google.open_file(name) {
+                return Ok(file);
+            }
         }
         for include in &self.tree.includes {
             let path = include.join(name);

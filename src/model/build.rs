@@ -305,7 +305,10 @@ fn add_message(file: &mut File, ctx: &FileCtx, m: &MessageDescriptor, parent: Re
         full_name: m.full_name().to_owned(),
         nested_name: ctx.relative(m.full_name()).to_owned(),
         name: m.name().to_owned(),
-        path: m.path().to_vec(),
+        path: match m.is_map_entry().then(|| map_field_of(m)).flatten() {
+            Some(mf) => map_entry_path(&mf),
+            None => m.path().to_vec(),
+        },
         fields,
         oneofs: m
             .oneofs()
@@ -396,6 +399,17 @@ fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
         .filter(|o| !o.is_synthetic())
         .map(|o| o.name().to_owned());
     let parent_msg = f.parent_message();
+    // Map entry messages are synthesized from a map field: their fields are located at that
+    // field, and the features set on it apply to the key and value (protoc's parser copies
+    // every `features.*` option of the map field onto both).
+    let map_field = parent_msg
+        .is_map_entry()
+        .then(|| map_field_of(parent_msg))
+        .flatten();
+    let parent = match &map_field {
+        Some(mf) => parent.apply(ctx.settings(mf.path())).0,
+        None => parent,
+    };
     let shape = FieldShape {
         fdp: f.field_descriptor_proto(),
         path: f.path(),
@@ -415,19 +429,28 @@ fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
     field.oneof = real_oneof;
     field.message_name = parent_msg.name().to_owned();
     field.in_map_entry = parent_msg.is_map_entry();
-    if field.in_map_entry {
-        // Map entry messages have no source; their fields are located at the map field.
-        if let Some(owner) = parent_msg.parent_message() {
-            if let Some(map_field) = owner
-                .fields()
-                .find(|mf| mf.kind().as_message() == Some(parent_msg))
-            {
-                field.path = map_field.path().to_vec();
-            }
-        }
+    if let Some(mf) = &map_field {
+        field.path = map_entry_path(mf);
     }
     field.json_name = f.json_name().to_owned();
     field
+}
+
+/// The map field a map entry message was synthesized for (entries have no source of their own).
+fn map_field_of(entry: &MessageDescriptor) -> Option<FieldDescriptor> {
+    let owner = entry.parent_message()?;
+    let field = owner
+        .fields()
+        .find(|mf| mf.kind().as_message() == Some(entry));
+    field
+}
+
+/// Where a map entry and its key and value are located: the `map<K, V>` type of their map
+/// field (the field's type name, `+[6]`), as the reference tool points at them.
+fn map_entry_path(map_field: &FieldDescriptor) -> Vec<i32> {
+    let mut path = map_field.path().to_vec();
+    path.push(6);
+    path
 }
 
 fn build_extension(ctx: &FileCtx, x: &ExtensionDescriptor, parent: Res) -> Field {
