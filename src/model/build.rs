@@ -384,6 +384,8 @@ struct FieldShape<'a> {
     kind: prost_reflect::Kind,
     is_list: bool,
     is_map: bool,
+    /// The key or value of a map entry.
+    in_map_entry: bool,
     /// Only for fields that can carry a default (not repeated, map or message).
     default: Option<Value>,
 }
@@ -418,6 +420,7 @@ fn build_field(ctx: &FileCtx, f: &FieldDescriptor, parent: Res) -> Field {
         kind: f.kind(),
         is_list: f.is_list(),
         is_map: f.is_map(),
+        in_map_entry: map_field.is_some(),
         default: can_have_default(&f.kind(), f.is_list(), f.is_map()).then(|| f.default_value()),
     };
     let mut field = common_field(
@@ -462,6 +465,7 @@ fn build_extension(ctx: &FileCtx, x: &ExtensionDescriptor, parent: Res) -> Field
         kind: x.kind(),
         is_list: x.is_list(),
         is_map: x.is_map(),
+        in_map_entry: false,
         default: can_have_default(&x.kind(), x.is_list(), x.is_map()).then(|| x.default_value()),
     };
     let mut field = common_field(ctx, &shape, parent, true);
@@ -474,7 +478,14 @@ fn build_extension(ctx: &FileCtx, x: &ExtensionDescriptor, parent: Res) -> Field
 fn common_field(ctx: &FileCtx, s: &FieldShape, parent: Res, structural_presence: bool) -> Field {
     let (res, own) = parent.apply(ctx.settings(s.path));
     let declared = Kind::from_type(s.fdp.r#type.unwrap_or(0));
-    let kind = if declared == Kind::Message && res.editions && res.delimited {
+    // DELIMITED makes a message field a group on the wire, except a map field and the value of
+    // a map entry: those stay length-prefixed (protoc keeps them TYPE_MESSAGE).
+    let kind = if declared == Kind::Message
+        && res.editions
+        && res.delimited
+        && !s.is_map
+        && !s.in_map_entry
+    {
         Kind::Group
     } else {
         declared
