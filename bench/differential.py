@@ -111,7 +111,7 @@ def closure(corpus_root, seed, wkt, limit):
 
 def protoc_check(root, files):
     targets = sorted(p for p in files if files[p] is not None)
-    rc, _, err = sh([TOOLS["protoc"], "-I", root, "-o", os.devnull] + targets, cwd=root)
+    rc, _, err = sh([TOOLS["protoc"], "-I", ".", "-o", os.devnull] + targets, cwd=root)
     return rc == 0, err.strip()
 
 
@@ -157,7 +157,9 @@ def build_modules(seed, jobs):
         if ok:
             with open(os.path.join(d, "buf.yaml"), "w") as f:
                 f.write(buf_yaml("FILE"))
-            rc, o, e = sh([TOOLS["buf"], "build", d, "-o", os.devnull])
+            # `buf build` is not enough: buf breaking also builds an image, which refuses more
+            # (e.g. MessageSets in editions files)
+            rc, o, e = sh([TOOLS["buf"], "breaking", d, "--against", d, "--error-format", "json"])
             ok = rc == 0
             err = (o + e).strip()
             os.remove(os.path.join(d, "buf.yaml"))
@@ -172,20 +174,32 @@ def build_modules(seed, jobs):
     return mods
 
 
+_MODS = {}
+
+
 def load_module(m):
-    d = os.path.join(CACHE, "diff", "modules", m["name"])
-    return {p: read(os.path.join(d, p)) for p in m["files"]}
+    if m["name"] not in _MODS:
+        d = os.path.join(CACHE, "diff", "modules", m["name"])
+        _MODS[m["name"]] = {p: read(os.path.join(d, p)) for p in m["files"]}
+    return dict(_MODS[m["name"]])
+
+
+_PARSED = {}
 
 
 class Ctx:
+    """What a mutation kind sees. Parses are shared across modules (same path and text, same parse):
+    kinds only read them."""
+
     def __init__(self, files, rng, target):
         self.files, self.rng, self.target = files, rng, target
-        self._pf = {}
 
     def pf(self, p):
-        if p not in self._pf:
-            self._pf[p] = ProtoFile(p, self.files[p])
-        return self._pf[p]
+        key = (p, hash(self.files[p]))
+        got = _PARSED.get(key)
+        if got is None or got.text != self.files[p]:
+            got = _PARSED[key] = ProtoFile(p, self.files[p])
+        return got
 
 
 # ------------------------------------------------------------------ running the tools
@@ -208,7 +222,8 @@ def run_buf(w):
         if d.get("type") == "COMPILE":
             compile_err.append(line)
             continue
-        rows.append((norm_path(d.get("path")), d.get("start_line") or 0, d.get("start_column") or 0, d.get("type")))
+        # an unlocated finding: buf prints 1:1 and no path, protosync null (as scripts/buf-parity.py)
+        rows.append((norm_path(d.get("path")), d.get("start_line") or 1, d.get("start_column") or 1, d.get("type")))
     status = "error" if compile_err or rc not in (0, 100) else "ok"
     return {"status": status, "findings": rows, "raw": o + e, "rc": rc}
 
@@ -221,7 +236,7 @@ def run_protosync(w, cur="current", prev="previous"):
         doc = json.loads(o)
     except ValueError:
         return {"status": "error", "findings": [], "raw": o + e, "rc": rc}
-    rows = [(f.get("path") or "", f.get("start_line") or 0, f.get("start_column") or 0, f.get("rule"))
+    rows = [(f.get("path") or "", f.get("start_line") or 1, f.get("start_column") or 1, f.get("rule"))
             for f in doc.get("findings", [])]
     return {"status": "ok", "findings": rows, "raw": o + e, "rc": rc}
 
@@ -242,8 +257,8 @@ def acceptance(w):
     ok, err = protoc_check(root, files)
     set_cat(w, "FILE")
     ps = run_protosync(w, "current", "current")
-    return {"protoc": ok, "protoc_err": err[-2000:], "protosync": ps["status"] == "ok",
-            "protosync_err": ps["raw"][-2000:] if ps["status"] != "ok" else ""}
+    return {"protoc": ok, "protoc_err": err[:1500], "protosync": ps["status"] == "ok",
+            "protosync_err": ps["raw"][:1500] if ps["status"] != "ok" else ""}
 
 
 def prepare(w, prev, cur):
@@ -284,6 +299,40 @@ def minimize(prev, cur, changed, w, cat):
     return prev, cur
 
 
+# ------------------------------------------------------------------ deliberate differences
+PKG_RULES = {"PACKAGE_MESSAGE_NO_DELETE": ("message", "group"), "PACKAGE_ENUM_NO_DELETE": ("enum",),
+             "PACKAGE_EXTENSION_NO_DELETE": ("extension",)}
+
+
+def deliberate(cur, buf_only, ps_only):
+    """The name of the docs/PARITY.md deliberate difference that explains the whole disagreement, or None.
+    package_no_delete_last_type_quirk: buf is silent on PACKAGE_{MESSAGE,ENUM,EXTENSION}_NO_DELETE when
+    the package no longer declares any element of that kind; protosync reports them.
+    message_same_required_fields_editions: MESSAGE_SAME_REQUIRED_FIELDS with LEGACY_REQUIRED."""
+    if not ps_only and not buf_only:
+        return None
+    pfs = {p: ProtoFile(p, t) for p, t in cur.items() if t is not None}
+    by_pkg = defaultdict(Counter)
+    for pf in pfs.values():
+        for e in pf.root.walk():
+            if e.kind in ("message", "group", "enum"):
+                by_pkg[pf.package][e.kind] += 1
+            elif e.kind in ("field", "group") and e.parent is not None and e.parent.kind == "extend":
+                by_pkg[pf.package]["extension"] += 1
+    if not buf_only and all(f[3] in PKG_RULES for f in ps_only):
+        ok = True
+        for f in ps_only:
+            pf = pfs.get(f[0])
+            if pf is None or any(by_pkg[pf.package][k] for k in PKG_RULES[f[3]]):
+                ok = False
+        if ok:
+            return "package_no_delete_last_type_quirk"
+    if all(f[3] == "MESSAGE_SAME_REQUIRED_FIELDS" for f in list(buf_only) + list(ps_only)) and (
+            "LEGACY_REQUIRED" in "".join(t for t in cur.values() if t)):
+        return "message_same_required_fields_editions"
+    return None
+
+
 # ------------------------------------------------------------------ one mutation
 def one(task):
     kind_name, i, seed, modules = task
@@ -293,15 +342,21 @@ def one(task):
     w = os.path.join(OUT, "work", f"{kind_name}-{i}")
     res = {"kind": kind_name, "i": i, "valid": valid, "tries": [], "cats": {}}
     corpora = sorted({m["corpus"] for m in modules})
-    for attempt in range(40):
-        corpus = corpora[(i + attempt) % len(corpora)]
-        pool = [m for m in modules if m["corpus"] == corpus]
-        m = rng.choice(pool)
+    first = corpora[i % len(corpora)]
+    cands = [(m, p) for m in modules for p in m["files"]]
+    rng.shuffle(cands)
+    cands.sort(key=lambda c: c[0]["corpus"] != first)  # stable: this i's corpus first, then the others
+    seen = set()
+    fn_calls = 0
+    for m, target in cands:
+        if (m["corpus"], target) in seen or fn_calls >= 400 or len(res["tries"]) >= 12:
+            continue
+        seen.add((m["corpus"], target))
+        fn_calls += 1
         prev = load_module(m)
-        target = rng.choice(sorted(prev))
         try:
             r = fn(Ctx(prev, rng, target))
-        except (IndexError, AttributeError, ValueError, TypeError, StopIteration):
+        except (IndexError, AttributeError, ValueError, TypeError, StopIteration, KeyError):
             r = None
         if not r:
             continue
@@ -318,7 +373,7 @@ def one(task):
         res["tries"].append(tr)
         if not acc["protoc"] == acc["protosync"]:
             save(res, tr, prev, cur, w, None, len(res["tries"]) - 1)
-        if valid and not acc["protoc"] and len(res["tries"]) < 12:
+        if valid and not acc["protoc"]:
             continue
         if valid and acc["protoc"]:
             changed = list(r["files"])
@@ -328,10 +383,20 @@ def one(task):
                                     "nbuf": len(c["buf"]["findings"]), "nps": len(c["protosync"]["findings"]),
                                     "buf_only": sorted(map(list, (Counter(c["buf"]["findings"]) - Counter(c["protosync"]["findings"])).elements())),
                                     "ps_only": sorted(map(list, (Counter(c["protosync"]["findings"]) - Counter(c["buf"]["findings"])).elements()))}
+                x = res["cats"][cat]
+                x["deliberate"] = None
+                if not c["agree"] and x["buf"] == x["ps"] == "ok":
+                    x["deliberate"] = deliberate(cur, x["buf_only"], x["ps_only"])
                 if not c["agree"]:
                     res["cats"][cat]["buf_raw"] = c["buf"]["raw"][-3000:]
                     res["cats"][cat]["ps_raw"] = c["protosync"]["raw"][-3000:]
-            bad = [c for c in CATS if not res["cats"][c]["agree"]]
+            # buf refusing what protoc accepts (buf is stricter in a few places) is not a protosync
+            # disagreement on findings: such mutations are listed apart and not counted
+            res["buf_refused"] = all(res["cats"][c]["buf"] == "error" for c in CATS)
+            if res["buf_refused"]:
+                res["buf_error"] = c["buf"]["raw"][:600]
+            bad = [c for c in CATS if not res["cats"][c]["agree"] and not res["buf_refused"]
+                   and not res["cats"][c]["deliberate"]]
             if bad:
                 p2, c2 = minimize(prev, cur, changed, w, bad[0])
                 save(res, tr, p2, c2, w, bad, None)
@@ -394,16 +459,17 @@ def report(results, identity, modules, args, elapsed):
              f"protosync: `{TOOLS['protosync']}`; buf {sh([TOOLS['buf'], '--version'])[1].strip()}; "
              f"{sh([TOOLS['protoc'], '--version'])[1].strip()}; {elapsed:.0f} s, {args.jobs} jobs.", "",
              "Modules: " + ", ".join(f"{c} {n}" for c, n in sorted(Counter(m['corpus'] for m in modules).items()))
-             + " (seed file + transitive imports; protoc and `buf build` accept each).", ""]
+             + " (seed file + transitive imports; protoc compiles each and `buf breaking M --against M` passes).", ""]
     lines += ["## Summary", "", "| measure | protosync vs reference | mutations/inputs |", "| --- | --- | --- |"]
     for cat in CATS:
-        rs = [r for r in results if cat in r["cats"]]
-        ag = sum(1 for r in rs if r["cats"][cat]["agree"])
+        rs = [r for r in results if cat in r["cats"] and not r.get("buf_refused")]
+        ag = sum(1 for r in rs if r["cats"][cat]["agree"] or r["cats"][cat].get("deliberate"))
+        dl = sum(1 for r in rs if r["cats"][cat].get("deliberate"))
         nb = sum(r["cats"][cat]["nbuf"] for r in rs)
         matched = nb - sum(len(r["cats"][cat]["buf_only"]) for r in rs)
         nps = sum(r["cats"][cat]["nps"] for r in rs)
         lines.append(f"| findings {cat} (path, line, column, rule) identical to buf | {pct(ag, len(rs))} | "
-                     f"buf findings matched {matched}/{nb}, protosync findings {nps} |")
+                     f"buf findings matched {matched}/{nb}, protosync findings {nps}; {dl} deliberate (docs/PARITY.md) |")
     tries = [t for r in results for t in r["tries"]]
     acc = sum(1 for t in tries if t["protoc"] == t["protosync"])
     lines.append(f"| acceptance: protosync accepts iff protoc 36.2 does (mutated inputs) | {pct(acc, len(tries))} | "
@@ -430,12 +496,12 @@ def report(results, identity, modules, args, elapsed):
         rs = by[k]
         cells = []
         for cat in CATS:
-            x = [r for r in rs if cat in r["cats"]]
-            cells.append(f"{sum(r['cats'][cat]['agree'] for r in x)}/{len(x)}" if x else "-")
+            x = [r for r in rs if cat in r["cats"] and not r.get("buf_refused")]
+            cells.append(f"{sum(bool(r['cats'][cat]['agree'] or r['cats'][cat].get('deliberate')) for r in x)}/{len(x)}" if x else "-")
         tr = [t for r in rs for t in r["tries"]]
         a = f"{sum(t['protoc'] == t['protosync'] for t in tr)}/{len(tr)}"
         cor = ",".join(sorted({t["corpus"] for t in tr}))
-        n = sum(1 for r in rs if r["cats"])
+        n = sum(1 for r in rs if r["cats"] and not r.get("buf_refused"))
         lines.append(f"| {k} | {'yes' if rs[0]['valid'] else 'no'} | {n} | " + " | ".join(cells) + f" | {a} | {cor} |")
     never = sorted(set(mutations.VALID) | set(mutations.INVALID)) if not args.kinds else []
     never = [k for k in never if not any(r["tries"] for r in by.get(k, []))]
@@ -446,11 +512,16 @@ def report(results, identity, modules, args, elapsed):
         lines += ["", "## Baseline modules protosync refuses or reports against themselves", ""]
         for x in bad_id:
             lines.append(f"- `{x['name']}` ({x['seed']}): {x['err'][:300]!r}")
+    br = [r for r in results if r.get("buf_refused")]
+    if br:
+        lines += ["", "## Inputs protoc accepts and buf refuses (not counted in the findings rows)", ""]
+        for r in br:
+            lines.append(f"- {r['kind']}-{r['i']} ({r['module']}, {r['detail']}): {r['buf_error'][:300]!r}")
     lines += ["", "## Disagreements", "", "Reproducers: `bench/.cache/differential/disagreements/<kind>-<i>/`", ""]
     for r in results:
         for cat in CATS:
             c = r["cats"].get(cat)
-            if c and not c["agree"]:
+            if c and not c["agree"] and not r.get("buf_refused") and not c.get("deliberate"):
                 lines.append(f"- {r['kind']}-{r['i']} {cat} ({r['module']}, {r['detail']}): buf-only {c['buf_only'][:3]} "
                              f"protosync-only {c['ps_only'][:3]} buf={c['buf']} ps={c['ps']}")
         for t in r["tries"]:

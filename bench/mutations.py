@@ -63,18 +63,23 @@ def used_names(ctx):
     return names
 
 
-def unreferenced(ctx, el, pf):
-    """True when el's simple name appears nowhere else as an identifier in the module."""
-    n = el.name
-    cnt = 0
-    for p in ctx.files:
-        for t in ctx.pf(p).root.walk():
+def _ident_counts(pf):
+    c = getattr(pf, "_idents", None)
+    if c is None:
+        from collections import Counter
+        c = Counter()
+        for t in pf.root.walk():
             for tk in t.toks:
-                if tk.k == "ident" and tk.v.lstrip(".").split(".")[-1] == n:
-                    cnt += 1
-                elif tk.k == "ident" and ("." + n + ".") in ("." + tk.v.lstrip(".") + "."):
-                    cnt += 1
-    return cnt <= 1
+                if tk.k == "ident":
+                    for part in set(tk.v.lstrip(".").split(".")):
+                        c[part] += 1
+        pf._idents = c
+    return c
+
+
+def unreferenced(ctx, el, pf):
+    """True when el's simple name appears nowhere else as an identifier (or a part of a dotted one)."""
+    return sum(_ident_counts(ctx.pf(p))[el.name] for p in ctx.files) <= 1
 
 
 def free_number(msg):

@@ -351,8 +351,12 @@ def add_option(text, el, opt):
 
 
 def insert_in_body(text, el, stmt):
-    """Insert a statement at the start of a block's body (message/enum/service/rpc)."""
-    a, _ = el.body
+    """Insert a statement at the start of a block's body (message/service/rpc), at the end for enums
+    (a proto3 enum's first value must stay the zero one)."""
+    a, b = el.body
+    if el.kind == "enum":
+        ind = indent_of(text, el) + "  "
+        return edit(text, b, b, f"  {stmt}\n{indent_of(text, el)}")
     ind = indent_of(text, el) + "  "
     return edit(text, a, a, f"\n{ind}{stmt}")
 
