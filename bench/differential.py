@@ -449,6 +449,39 @@ def save(res, tr, prev, cur, w, bad_cats, try_idx):
         json.dump(info, f, indent=1)
 
 
+# ------------------------------------------------------------------ classes of disagreement
+def _generic(msg):
+    """An error line with names, paths and numbers blanked, to group alike messages."""
+    import re
+    line = next((l for l in msg.splitlines() if l.strip() and not l.startswith(("   ", " |"))), msg)[:300]
+    line = re.sub(r"^(error: )?(against does not compile: |input does not compile: )?", "", line)
+    line = re.sub(r"^[^\s:]+\.proto:\d+:\d+:\s*", "", line)
+    line = re.sub(r'"[^"]*"|\'[^\']*\'|`[^`]*`', "X", line)
+    return re.sub(r"\b\d+\b", "N", line).strip()
+
+
+def findings_class(c):
+    if c["ps"] != "ok":
+        return "protosync refuses an input protoc and buf accept: " + _generic(c.get("ps_raw", ""))
+    bo = [tuple(x) for x in c["buf_only"]]
+    po = [tuple(x) for x in c["ps_only"]]
+    parts = []
+    for b in list(bo):
+        m = next((p for p in po if p[0] == b[0] and p[3] == b[3]), None)
+        if m:
+            bo.remove(b)
+            po.remove(m)
+            parts.append(f"{b[3]} located differently")
+    parts += [f"buf only {b[3]}" for b in bo] + [f"protosync only {p[3]}" for p in po]
+    return "; ".join(sorted(set(parts)))
+
+
+def acceptance_class(t):
+    if t["protoc"]:
+        return "protosync refuses what protoc accepts: " + _generic(t["protosync_err"])
+    return "protosync accepts what protoc refuses: " + _generic(t["protoc_err"])
+
+
 # ------------------------------------------------------------------ report
 def pct(a, b):
     return f"{100.0 * a / b:.1f}% ({a}/{b})" if b else "-"
@@ -517,6 +550,21 @@ def report(results, identity, modules, args, elapsed):
         lines += ["", "## Inputs protoc accepts and buf refuses (not counted in the findings rows)", ""]
         for r in br:
             lines.append(f"- {r['kind']}-{r['i']} ({r['module']}, {r['detail']}): {r['buf_error'][:300]!r}")
+    classes = defaultdict(list)
+    for r in results:
+        for cat in CATS:
+            c = r["cats"].get(cat)
+            if c and not c["agree"] and not r.get("buf_refused") and not c.get("deliberate"):
+                classes["findings: " + findings_class(c)].append((r["kind"], f"{r['kind']}-{r['i']}", cat))
+        for k, t in enumerate(r["tries"]):
+            if t["protoc"] != t["protosync"]:
+                classes["acceptance: " + acceptance_class(t)].append((r["kind"], f"{r['kind']}-{r['i']}-accept{k}", "-"))
+    lines += ["", "## Classes of disagreement (most frequent first)", "",
+              "| class | count | kinds | reproducers |", "| --- | ---: | --- | --- |"]
+    for cl, xs in sorted(classes.items(), key=lambda kv: -len(kv[1])):
+        kinds_ = sorted({x[0] for x in xs})
+        reps = sorted({x[1] for x in xs})[:3]
+        lines.append(f"| {cl.replace('|', '/')} | {len(xs)} | {', '.join(kinds_)} | {', '.join(reps)} |")
     lines += ["", "## Disagreements", "", "Reproducers: `bench/.cache/differential/disagreements/<kind>-<i>/`", ""]
     for r in results:
         for cat in CATS:
