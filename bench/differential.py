@@ -323,7 +323,12 @@ def deliberate(cur, buf_only, ps_only):
         ok = True
         for f in ps_only:
             pf = pfs.get(f[0])
-            if pf is None or any(by_pkg[pf.package][k] for k in PKG_RULES[f[3]]):
+            if pf is None and not f[0]:
+                # unlocated (the package's files are gone): the quirk holds when no current package
+                # declares an element of that kind
+                if any(by_pkg[pk][k] for pk in by_pkg for k in PKG_RULES[f[3]]):
+                    ok = False
+            elif pf is None or any(by_pkg[pf.package][k] for k in PKG_RULES[f[3]]):
                 ok = False
         if ok:
             return "package_no_delete_last_type_quirk"
@@ -453,7 +458,8 @@ def save(res, tr, prev, cur, w, bad_cats, try_idx):
 def _generic(msg):
     """An error line with names, paths and numbers blanked, to group alike messages."""
     import re
-    line = next((l for l in msg.splitlines() if l.strip() and not l.startswith(("   ", " |"))), msg)[:300]
+    line = next((l for l in msg.splitlines() if l.strip() and not l.startswith(("   ", " |", "warning:"))
+                 and "warning:" not in l[:60]), msg)[:300]
     line = re.sub(r"^(error: )?(against does not compile: |input does not compile: )?", "", line)
     line = re.sub(r"^[^\s:]+\.proto:\d+:\d+:\s*", "", line)
     line = re.sub(r'"[^"]*"|\'[^\']*\'|`[^`]*`', "X", line)
@@ -603,6 +609,8 @@ def main():
     ap.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
     ap.add_argument("--protosync", default=os.environ.get("PROTOSYNC", os.path.join(os.path.dirname(HERE), "target", "release", "protosync")))
     ap.add_argument("--rebuild-modules", action="store_true")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite report.md from results.json (re-checking deliberate differences)")
     ap.add_argument("extra", nargs="*", help="PROTOSYNC=path")
     args = ap.parse_args()
     for e in args.extra:
@@ -610,6 +618,21 @@ def main():
             args.protosync = e.split("=", 1)[1]
     t0 = time.time()
     tools(args)
+    if args.report_only:
+        doc = json.load(open(os.path.join(OUT, "results.json")))
+        for r in doc["results"]:
+            d = os.path.join(OUT, "disagreements", f"{r['kind']}-{r['i']}", "current")
+            for c in r["cats"].values():
+                if not c["agree"] and c["buf"] == c["ps"] == "ok" and os.path.isdir(d):
+                    cur = {}
+                    for dd, _, fs in os.walk(d):
+                        for f in fs:
+                            cur[os.path.relpath(os.path.join(dd, f), d)] = read(os.path.join(dd, f))
+                    c["deliberate"] = deliberate(cur, c["buf_only"], c["ps_only"])
+        json.dump(doc, open(os.path.join(OUT, "results.json"), "w"), indent=1)
+        mods = json.load(open(os.path.join(CACHE, "diff", "modules", "index.json")))
+        print(report(doc["results"], doc["identity"], mods, args, 0).split("## Per kind")[0])
+        return
     if not os.path.exists(os.path.join(CORPORA, ".versions")):
         subprocess.run(["bash", os.path.join(HERE, "fetch-diff-corpora.sh")], check=True)
     if args.rebuild_modules:
