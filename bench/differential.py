@@ -304,13 +304,39 @@ PKG_RULES = {"PACKAGE_MESSAGE_NO_DELETE": ("message", "group"), "PACKAGE_ENUM_NO
              "PACKAGE_EXTENSION_NO_DELETE": ("extension",)}
 
 
-def deliberate(cur, buf_only, ps_only):
+WKT_FILES = {f"google/protobuf/{n}.proto" for n in (
+    "any", "api", "descriptor", "duration", "empty", "field_mask", "source_context", "struct",
+    "timestamp", "type", "wrappers", "compiler/plugin", "cpp_features", "java_features", "go_features")}
+
+
+def imports_compared(cur, buf_only, ps_only, buf_raw):
+    """buf compares the files an input imports unless --exclude-imports; protosync compares only the
+    input's own files (docs/PARITY.md). When the last importer of a well-known type goes, buf reports
+    the WKT file / package / its types deleted. True when every buf-only finding is such a one."""
+    if ps_only or not buf_only or any(p in WKT_FILES for p in cur):
+        return False
+    raw = []
+    for line in (buf_raw or "").splitlines():
+        if line.startswith("{"):
+            d = json.loads(line)
+            raw.append(((norm_path(d.get("path")), d.get("start_line") or 1, d.get("start_column") or 1,
+                         d.get("type")), d.get("message", "")))
+    for f in buf_only:
+        msgs = [m for k, m in raw if list(k) == list(f)]
+        if not msgs or not all(any(w in m for w in WKT_FILES) or '"google.protobuf"' in m for m in msgs):
+            return False
+    return True
+
+
+def deliberate(cur, buf_only, ps_only, buf_raw=None):
     """The name of the docs/PARITY.md deliberate difference that explains the whole disagreement, or None.
     package_no_delete_last_type_quirk: buf is silent on PACKAGE_{MESSAGE,ENUM,EXTENSION}_NO_DELETE when
     the package no longer declares any element of that kind; protosync reports them.
     message_same_required_fields_editions: MESSAGE_SAME_REQUIRED_FIELDS with LEGACY_REQUIRED."""
     if not ps_only and not buf_only:
         return None
+    if imports_compared(cur, buf_only, ps_only, buf_raw):
+        return "imports_not_compared"
     pfs = {p: ProtoFile(p, t) for p, t in cur.items() if t is not None}
     by_pkg = defaultdict(Counter)
     for pf in pfs.values():
@@ -391,7 +417,7 @@ def one(task):
                 x = res["cats"][cat]
                 x["deliberate"] = None
                 if not c["agree"] and x["buf"] == x["ps"] == "ok":
-                    x["deliberate"] = deliberate(cur, x["buf_only"], x["ps_only"])
+                    x["deliberate"] = deliberate(cur, x["buf_only"], x["ps_only"], c["buf"]["raw"])
                 if not c["agree"]:
                     res["cats"][cat]["buf_raw"] = c["buf"]["raw"][-3000:]
                     res["cats"][cat]["ps_raw"] = c["protosync"]["raw"][-3000:]
@@ -628,7 +654,7 @@ def main():
                     for dd, _, fs in os.walk(d):
                         for f in fs:
                             cur[os.path.relpath(os.path.join(dd, f), d)] = read(os.path.join(dd, f))
-                    c["deliberate"] = deliberate(cur, c["buf_only"], c["ps_only"])
+                    c["deliberate"] = deliberate(cur, c["buf_only"], c["ps_only"], c.get("buf_raw"))
         json.dump(doc, open(os.path.join(OUT, "results.json"), "w"), indent=1)
         mods = json.load(open(os.path.join(CACHE, "diff", "modules", "index.json")))
         print(report(doc["results"], doc["identity"], mods, args, 0).split("## Per kind")[0])
