@@ -330,7 +330,7 @@ def imports_compared(cur, buf_only, ps_only, buf_raw):
     return True
 
 
-def deliberate(cur, buf_only, ps_only, buf_raw=None):
+def deliberate(cur, buf_only, ps_only, buf_raw=None, prev=None):
     """The name of the docs/PARITY.md deliberate difference that explains the whole disagreement, or None.
     package_no_delete_last_type_quirk: buf is silent on PACKAGE_{MESSAGE,ENUM,EXTENSION}_NO_DELETE when
     the package no longer declares any element of that kind; protosync reports them.
@@ -361,7 +361,7 @@ def deliberate(cur, buf_only, ps_only, buf_raw=None):
         if ok:
             return "package_no_delete_last_type_quirk"
     if all(f[3] == "MESSAGE_SAME_REQUIRED_FIELDS" for f in list(buf_only) + list(ps_only)) and (
-            "LEGACY_REQUIRED" in "".join(t for t in cur.values() if t)):
+            "LEGACY_REQUIRED" in "".join(t for side in (cur, prev or {}) for t in side.values() if t)):
         return "message_same_required_fields_editions"
     return None
 
@@ -419,7 +419,7 @@ def one(task):
                 x = res["cats"][cat]
                 x["deliberate"] = None
                 if not c["agree"] and x["buf"] == x["ps"] == "ok":
-                    x["deliberate"] = deliberate(cur, x["buf_only"], x["ps_only"], c["buf"]["raw"])
+                    x["deliberate"] = deliberate(cur, x["buf_only"], x["ps_only"], c["buf"]["raw"], prev)
                 if not c["agree"]:
                     res["cats"][cat]["buf_raw"] = c["buf"]["raw"][-3000:]
                     res["cats"][cat]["ps_raw"] = c["protosync"]["raw"][-3000:]
@@ -656,7 +656,12 @@ def main():
                     for dd, _, fs in os.walk(d):
                         for f in fs:
                             cur[os.path.relpath(os.path.join(dd, f), d)] = read(os.path.join(dd, f))
-                    c["deliberate"] = deliberate(cur, c["buf_only"], c["ps_only"], c.get("buf_raw"))
+                    prev = {}
+                    pd = os.path.join(os.path.dirname(d), "previous")
+                    for dd, _, fs in os.walk(pd):
+                        for f in fs:
+                            prev[os.path.relpath(os.path.join(dd, f), pd)] = read(os.path.join(dd, f))
+                    c["deliberate"] = deliberate(cur, c["buf_only"], c["ps_only"], c.get("buf_raw"), prev)
         json.dump(doc, open(os.path.join(OUT, "results.json"), "w"), indent=1)
         mods = json.load(open(os.path.join(CACHE, "diff", "modules", "index.json")))
         print(report(doc["results"], doc["identity"], mods, args, 0).split("## Per kind")[0])
