@@ -636,11 +636,11 @@ impl Lifter<'_> {
 fn lower(proto: &mut FileDescriptorProto, dynamic: &DynamicMessage) -> Result<EditionFile, String> {
     let edition = match field(dynamic, EDITION_FIELD).and_then(Value::as_enum_number) {
         Some(n) => edition_name(n),
-        None => return Err("syntax is \"editions\" but the file declares no edition protosync knows (only edition 2023 is supported)".into()),
+        None => return Err("syntax is \"editions\" but the file declares no edition protosync knows (only editions 2023 and 2024 are supported)".into()),
     };
     if !SUPPORTED_EDITIONS.contains(&edition.as_str()) {
         return Err(format!(
-            "edition {edition} is not supported (only edition 2023 is)"
+            "edition {edition} is not supported (only editions 2023 and 2024 are)"
         ));
     }
     let (features, errors) = {
@@ -711,7 +711,11 @@ fn lower(proto: &mut FileDescriptorProto, dynamic: &DynamicMessage) -> Result<Ed
     for (i, x) in proto.extension.iter_mut().enumerate() {
         fix(x, &[7, i as i32]);
     }
-    Ok(EditionFile { edition, features })
+    Ok(EditionFile {
+        edition,
+        features,
+        local_symbols: Vec::new(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -344,7 +344,15 @@ impl Context {
         self.path.extend([field_tag, index_to_i32(field_index)]);
         self.add_span_for(&[tag::field::NAME], ast.name.span.clone());
         self.add_span_for(&[tag::field::NUMBER], ast.number.span.clone());
-        let number = self.generate_message_number(ast.number.clone());
+        // protosync patch: an extension's number is bounded by its extendee's extension ranges,
+        // which go up to 2147483646 for a `message_set_wire_format` message (protoc checks only
+        // that they are positive here; the linker checks the ranges).
+        let max_number = if matches!(scope, FieldScope::Extend) {
+            i32::MAX
+        } else {
+            MAX_MESSAGE_FIELD_NUMBER
+        };
+        let number = self.generate_message_number(ast.number.clone(), max_number);
 
         let (proto3_optional, oneof_index) = if self.syntax != ast::Syntax::Proto2
             && matches!(ast.label, Some((ast::FieldLabel::Optional, _)))
@@ -768,9 +776,10 @@ impl Context {
         }
     }
 
-    fn generate_message_number(&mut self, ast: ast::Int) -> Option<i32> {
+    // protosync patch: `max` is a parameter (see its callers).
+    fn generate_message_number(&mut self, ast: ast::Int, max: i32) -> Option<i32> {
         match ast.as_i32() {
-            Some(number @ 1..=MAX_MESSAGE_FIELD_NUMBER) => Some(number),
+            Some(number) if (1..=max).contains(&number) => Some(number),
             _ => {
                 self.errors
                     .push(ParseErrorKind::InvalidMessageNumber { span: ast.span });
@@ -788,10 +797,17 @@ impl Context {
         self.add_span_for(&[tag::message::reserved_range::START], range.start_span());
         self.add_span_for(&[tag::message::reserved_range::END], range.end_span());
 
-        let start = self.generate_message_number(range.start);
+        // protosync patch: the numbers of a `message_set_wire_format` message's ranges go up to
+        // 2147483646 (the range's exclusive end is then i32::MAX), as for `max`.
+        let max = if is_message_set {
+            i32::MAX - 1
+        } else {
+            MAX_MESSAGE_FIELD_NUMBER
+        };
+        let start = self.generate_message_number(range.start, max);
         let end = match range.end {
             ast::ReservedRangeEnd::None => start,
-            ast::ReservedRangeEnd::Int(value) => self.generate_message_number(value),
+            ast::ReservedRangeEnd::Int(value) => self.generate_message_number(value, max),
             ast::ReservedRangeEnd::Max(_) => Some(if is_message_set {
                 i32::MAX - 1
             } else {
@@ -819,10 +835,17 @@ impl Context {
         let options = self.generate_options_list(options);
         self.path.pop();
 
-        let start = self.generate_message_number(range.start);
+        // protosync patch: the numbers of a `message_set_wire_format` message's ranges go up to
+        // 2147483646 (the range's exclusive end is then i32::MAX), as for `max`.
+        let max = if is_message_set {
+            i32::MAX - 1
+        } else {
+            MAX_MESSAGE_FIELD_NUMBER
+        };
+        let start = self.generate_message_number(range.start, max);
         let end = match range.end {
             ast::ReservedRangeEnd::None => start,
-            ast::ReservedRangeEnd::Int(value) => self.generate_message_number(value),
+            ast::ReservedRangeEnd::Int(value) => self.generate_message_number(value, max),
             ast::ReservedRangeEnd::Max(_) => Some(if is_message_set {
                 i32::MAX - 1
             } else {

@@ -830,13 +830,13 @@ impl<'a> Parser<'a> {
         &mut self,
         terminators: &[ExpectedToken],
     ) -> Result<Vec<ast::ReservedRange>, ()> {
-        let mut ranges = vec![self.parse_reserved_range()?];
+        let mut ranges = vec![self.parse_reserved_range(terminators)?];
 
         loop {
             match self.peek_skip_comments()? {
                 Some((Token::Comma, _)) => {
                     self.bump();
-                    ranges.push(self.parse_reserved_range()?);
+                    ranges.push(self.parse_reserved_range(terminators)?);
                     continue;
                 }
                 Some((tok, _)) if terminators.iter().any(|e| e.matches(&tok)) => break,
@@ -849,7 +849,12 @@ impl<'a> Parser<'a> {
         Ok(ranges)
     }
 
-    fn parse_reserved_range(&mut self) -> Result<ast::ReservedRange, ()> {
+    // protosync patch: a single number may be followed by any terminator of the statement, not
+    // only ',' or ';': `extensions 6 [verification = UNVERIFIED];` ends its range at '['.
+    fn parse_reserved_range(
+        &mut self,
+        terminators: &[ExpectedToken],
+    ) -> Result<ast::ReservedRange, ()> {
         let start = self.parse_int()?;
 
         let end = match self.peek_skip_comments()? {
@@ -866,8 +871,16 @@ impl<'a> Parser<'a> {
                     _ => self.unexpected_token("an integer or 'max'")?,
                 }
             }
-            Some((Token::Comma | Token::Semicolon, _)) => ast::ReservedRangeEnd::None,
-            _ => self.unexpected_token("'to', ',' or ';'")?,
+            // protosync patch: `terminators` instead of only ';' (see above).
+            Some((Token::Comma, _)) => ast::ReservedRangeEnd::None,
+            Some((tok, _)) if terminators.iter().any(|e| e.matches(&tok)) => {
+                ast::ReservedRangeEnd::None
+            }
+            _ => self.unexpected_token(fmt_expected(
+                [ExpectedToken::Token(Token::TO), ExpectedToken::COMMA]
+                    .into_iter()
+                    .chain(terminators.iter().cloned()),
+            ))?,
         };
 
         Ok(ast::ReservedRange { start, end })

@@ -313,7 +313,10 @@ fn to_json_name(name: &str) -> String {
     result
 }
 
+// protosync patch: `files` is passed down so that a package named by the first part of a compound
+// name can be checked for visibility (see `is_visible_parent`).
 fn resolve_name<'a, 'b>(
+    files: &[FileDescriptorInner],
     dependencies: &HashSet<FileIndex>,
     names: &'a HashMap<Box<str>, Definition>,
     scope: &str,
@@ -323,11 +326,35 @@ fn resolve_name<'a, 'b>(
     match name.strip_prefix('.') {
         Some(full_name) => ResolveNameResult::new(dependencies, names, full_name, filter),
         None if scope.is_empty() => ResolveNameResult::new(dependencies, names, name, filter),
-        None => resolve_relative_name(dependencies, names, scope, name, filter),
+        None => resolve_relative_name(files, dependencies, names, scope, name, filter),
     }
 }
 
+// protosync patch: protoc's visibility rule for the first part of a compound name
+// (`DescriptorBuilder::FindSymbol`): a symbol is visible when it is defined in this file or in one
+// of its dependencies (public ones transitively); a package is visible when this file's package or
+// a dependency's package is that package or nested under it. An invisible first part does not
+// decide the scope: the search goes on in the enclosing scope, as in protoc.
+fn is_visible_parent(
+    files: &[FileDescriptorInner],
+    dependencies: &HashSet<FileIndex>,
+    name: &str,
+    def: &Definition,
+) -> bool {
+    if dependencies.contains(&def.file) {
+        return true;
+    }
+    matches!(def.kind, DefinitionKind::Package)
+        && dependencies.iter().any(|&file| {
+            let package = files[file as usize].raw.package();
+            package
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+}
+
 fn resolve_relative_name<'a, 'b>(
+    files: &[FileDescriptorInner],
     dependencies: &HashSet<FileIndex>,
     names: &'a HashMap<Box<str>, Definition>,
     scope: &str,
@@ -354,7 +381,11 @@ fn resolve_relative_name<'a, 'b>(
         } else {
             // Looking up a name including a namespace e.g. `foo.Foo`. First determine the scope using the first component of the name.
             match names.get(candidate.as_ref()) {
-                Some(def) if def.kind.is_parent() => {
+                // protosync patch: the first part must also be visible from this file.
+                Some(def)
+                    if def.kind.is_parent()
+                        && is_visible_parent(files, dependencies, candidate.as_ref(), def) =>
+                {
                     let candidate_full = match candidate_parent {
                         "" => Cow::Borrowed(relative_name),
                         _ => Cow::Owned(format!("{candidate_parent}.{relative_name}")),

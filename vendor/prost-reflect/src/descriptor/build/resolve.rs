@@ -424,8 +424,10 @@ impl ResolveVisitor<'_> {
 
         for (i, dependency) in file.raw.dependency.iter().enumerate() {
             if let Some(&dependency_index) = self.pool.file_names.get(dependency.as_str()) {
+                // protosync patch: recurse into a public dependency when it is newly added (the
+                // condition was inverted, so `import public` chains longer than one were cut).
                 if file.raw.public_dependency.contains(&(i as i32))
-                    && !dependencies.insert(dependency_index)
+                    && dependencies.insert(dependency_index)
                 {
                     self.resolve_public_dependencies(dependencies, dependency_index);
                 }
@@ -440,9 +442,14 @@ impl ResolveVisitor<'_> {
         file: FileIndex,
         path: &[i32],
     ) {
-        if !VALID_MESSAGE_FIELD_NUMBERS.contains(&field.number())
-            || RESERVED_MESSAGE_FIELD_NUMBERS.contains(&field.number())
-        {
+        // protosync patch: as in protoc, an extension's number has no upper bound of its own: the
+        // extendee's extension ranges bound it (up to 2147483646 for a message set), checked below.
+        let in_bounds = if field.extendee.is_some() {
+            field.number() >= VALID_MESSAGE_FIELD_NUMBERS.start
+        } else {
+            VALID_MESSAGE_FIELD_NUMBERS.contains(&field.number())
+        };
+        if !in_bounds || RESERVED_MESSAGE_FIELD_NUMBERS.contains(&field.number()) {
             self.errors.push(DescriptorErrorKind::InvalidFieldNumber {
                 number: field.number(),
                 found: Label::new(
@@ -727,6 +734,7 @@ impl ResolveVisitor<'_> {
         filter: ResolveNameFilter,
     ) -> Option<&Definition> {
         let (type_name, def) = match resolve_name(
+            &self.pool.files, // protosync patch: see `is_visible_parent`
             &self.pool.files[file as usize].transitive_dependencies,
             &self.pool.names,
             scope,
