@@ -290,6 +290,8 @@ const SOME_CASES: &[&str] = &[
     "file_same_java_package_and_outer_classname", // file options
     "enum_value_same_name",                       // several findings on one element
     "file_no_delete",                             // pathless findings
+    "editions_2024_breaking",                     // edition 2024 defaults and features
+    "editions_2024_visibility",                   // edition 2024 export / local
 ];
 
 /// `protoc -o` without `--include_source_info` (nor `--include_imports`: `cpp_features.proto`
