@@ -434,7 +434,7 @@ fn editions_errors_are_located_in_the_original_file() {
     write(
         t.path(),
         "current/acme/v1/invoice.proto",
-        "edition = \"2024\";\npackage acme.v1;\nmessage Invoice {\n  string id = 1;\n}\n",
+        "edition = \"2025\";\npackage acme.v1;\nmessage Invoice {\n  string id = 1;\n}\n",
     );
     let out = breaking(&t).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -443,7 +443,21 @@ fn editions_errors_are_located_in_the_original_file() {
         err.contains("input does not compile: acme/v1/invoice.proto:1:11:"),
         "{err}"
     );
-    assert!(err.contains("only edition \"2023\" is supported"), "{err}");
+    assert!(
+        err.contains("only editions \"2023\" and \"2024\" are supported"),
+        "{err}"
+    );
+    // Edition 2024 errors of its own (naming style) are located too.
+    write(
+        t.path(),
+        "current/acme/v1/invoice.proto",
+        "edition = \"2024\";\npackage acme.v1;\nmessage Invoice {\n  string orderId = 1;\n}\n",
+    );
+    let err = String::from_utf8(breaking(&t).output().unwrap().stderr).unwrap();
+    assert!(
+        err.contains("input does not compile: acme/v1/invoice.proto:4:10: Field name orderId should be lower_snake_case"),
+        "{err}"
+    );
 }
 
 #[test]

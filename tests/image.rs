@@ -290,6 +290,8 @@ const SOME_CASES: &[&str] = &[
     "file_same_java_package_and_outer_classname", // file options
     "enum_value_same_name",                       // several findings on one element
     "file_no_delete",                             // pathless findings
+    "editions_2024_breaking",                     // edition 2024 defaults and features
+    "editions_2024_visibility",                   // edition 2024 export / local
 ];
 
 /// `protoc -o` without `--include_source_info` (nor `--include_imports`: `cpp_features.proto`
@@ -723,6 +725,35 @@ fn editions_features_on_every_kind_of_element_resolve_as_in_sources() {
             let mut problems = Vec::new();
             compare(&format!("{flags:?}"), &image_rows, &dir_rows, &mut problems);
             assert!(problems.is_empty(), "{}", problems.join("\n"));
+        }
+    }
+}
+
+/// Edition 2024 images from protoc: `import option` files (listed in `option_dependency`, which
+/// prost-types does not know) are imports, never targets, and `export` / `local` types load;
+/// the findings are the directories'.
+#[test]
+fn edition_2024_images_with_option_imports() {
+    let t = TempDir::new().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    let source = "edition = \"2024\";\n\npackage acme.o.v1;\n\nimport option \"google/protobuf/cpp_features.proto\";\n\nexport message M {\n  string s = 1 [features.(pb.cpp).string_type = CORD];\n  N n = 2;\n\n  message N {}\n}\n\nlocal enum E {\n  E_UNSPECIFIED = 0;\n}\n";
+    write(&a, "o.proto", source);
+    write(&b, "o.proto", &source.replace("CORD", "STRING"));
+    let (code, dir_rows) = rows(&breaking(&b, &a, &[]), "dirs");
+    assert_eq!(code, 1);
+    assert_eq!(dir_rows.len(), 1, "{dir_rows:?}");
+    for flags in [FULL, &["--include_source_info"][..]] {
+        let (a_img, b_img) = (t.path().join("a.binpb"), t.path().join("b.binpb"));
+        image(&a, &a_img, flags);
+        image(&b, &b_img, flags);
+        for (label, out) in [
+            ("image vs image", breaking(&b_img, &a_img, &[])),
+            ("directory vs image", breaking(&b, &a_img, &[])),
+            ("image vs directory", breaking(&b_img, &a, &[])),
+        ] {
+            let (code, image_rows) = rows(&out, label);
+            assert_eq!(code, 1, "{label}");
+            assert_eq!(image_rows, dir_rows, "{label} ({flags:?})");
         }
     }
 }

@@ -52,7 +52,10 @@
 //! which hides miette data (`file()`, `labels()` are empty): [`error_location`] returns their
 //! file, byte span, line, column and help.
 //!
-//! Known limits: only edition 2023; checks that need types from other files (closed enums from
+//! Edition 2024 (its keywords, features, restrictions and symbol visibility) is in
+//! `editions_2024.rs`, a child module called only for 2024 files.
+//!
+//! Known limits: editions 2023 and 2024 only; checks that need types from other files (closed enums from
 //! imports in implicit-presence fields, message types from imports) are left out; comments in
 //! front of a `reserved` identifier statement end up as detached comments of the next element;
 //! an `edition="2023";` statement written without any spaces is one byte shorter than
@@ -75,8 +78,12 @@ use prost_reflect::prost_types::{
     SourceCodeInfo, UninterpretedOption,
 };
 
+#[path = "editions_2024.rs"]
+mod v2024;
+pub use v2024::{check_visibility, LocalSymbol};
+
 /// Editions [`lower`] accepts.
-pub const SUPPORTED_EDITIONS: &[&str] = &["2023"];
+pub const SUPPORTED_EDITIONS: &[&str] = &["2023", "2024"];
 
 /// Resolved-or-explicit value of one edition feature, as written in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,6 +180,14 @@ impl Feature {
             Feature::JsonFormat => "ALLOW",
             Feature::CppStringType => "STRING",
             Feature::JavaUtf8Validation => "DEFAULT",
+        }
+    }
+
+    /// The value an element has when nothing sets the feature, in `edition` ("2023", "2024").
+    pub fn edition_default(self, edition: &str) -> &'static str {
+        match (self, edition) {
+            (Feature::CppStringType, "2024") => "VIEW",
+            _ => self.edition_2023_default(),
         }
     }
 
@@ -324,6 +339,8 @@ pub struct Lowered {
     pub other_features: Vec<(Vec<i32>, OtherFeatureSetting)>,
     /// Imports removed from `file.dependency` because they only served lifted features.
     pub dropped_imports: Vec<String>,
+    /// Edition 2024: the messages and enums other files may not use.
+    pub local_symbols: Vec<LocalSymbol>,
 }
 
 impl Lowered {
@@ -347,7 +364,7 @@ impl Lowered {
                 return &setting.value;
             }
         }
-        feature.edition_2023_default()
+        feature.edition_default(&self.edition)
     }
 }
 
@@ -396,17 +413,25 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
             ctx.error(
                 stmt.value_range.clone(),
                 format!(
-                    "unsupported edition \"{}\": only edition \"2023\" is supported",
+                    "unsupported edition \"{}\": only editions \"2023\" and \"2024\" are supported",
                     stmt.value
                 ),
             )
-            .with_help("declare `edition = \"2023\";`, or use syntax = \"proto2\" / \"proto3\""),
+            .with_help("declare `edition = \"2023\";` or `edition = \"2024\";`, or use syntax = \"proto2\" / \"proto3\""),
         ));
     }
 
     // Rewrite the source: blank defaults and reserved identifier statements, swap the edition.
     let mut scan = Scan::default();
     scan.run(&tokens, source, stmt.next_token, &ctx);
+    let edition2024 = stmt.value == "2024";
+    let mut scan2024 = edition2024.then(|| v2024::scan(&tokens, source, stmt.next_token, &ctx));
+    if let Some(s2024) = &mut scan2024 {
+        if !s2024.errors.is_empty() {
+            return Err(into_protox(std::mem::take(&mut s2024.errors)));
+        }
+        scan.blanks.extend(s2024.blanks.iter().cloned());
+    }
     if !scan.errors.is_empty() {
         return Err(into_protox(scan.errors));
     }
@@ -426,6 +451,7 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
         ctx: &ctx,
         errors: Vec::new(),
         spans: HashMap::new(),
+        edition2024,
     };
     let sci = file.source_code_info.get_or_insert_with(Default::default);
     for location in &sci.location {
@@ -445,10 +471,15 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
     let elements = walk(&file);
     post.check_labels(&file, &elements);
     let defaults = post.attach_defaults(&elements, &scan.defaults);
-    let (features, other_features) = post.lift_features(&mut file, &elements);
+    let (mut features, other_features) = post.lift_features(&mut file, &elements);
+    features.edition2024 = edition2024;
     let types = TypeIndex::new(&file);
     post.validate(&file, &elements, &features, &defaults, &types);
     post.check_open_enums(&file, &elements, &features);
+    let local_symbols = match &scan2024 {
+        Some(s2024) => v2024::check(&mut post, &file, &elements, &other_features, s2024),
+        None => Vec::new(),
+    };
     if !post.errors.is_empty() {
         return Err(into_protox(post.errors));
     }
@@ -477,6 +508,7 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
         features,
         other_features,
         dropped_imports,
+        local_symbols,
     })
 }
 
@@ -1550,6 +1582,7 @@ struct Lifted {
 struct Lifts {
     list: Vec<Lifted>,
     index: HashMap<(Vec<i32>, Feature), usize>,
+    edition2024: bool,
 }
 
 impl Lifts {
@@ -1576,7 +1609,10 @@ impl Lifts {
         feature_chain(file, path)
             .iter()
             .find_map(|p| self.get(p, feature))
-            .map_or(feature.edition_2023_default(), |l| l.setting.value.as_str())
+            .map_or(
+                feature.edition_default(if self.edition2024 { "2024" } else { "2023" }),
+                |l| l.setting.value.as_str(),
+            )
     }
 }
 
@@ -1622,6 +1658,7 @@ struct Post<'c, 'a> {
     errors: Vec<LowerError>,
     /// Source-info spans of elements and options by path, as protox-parse produced them.
     spans: HashMap<Vec<i32>, [i32; 4]>,
+    edition2024: bool,
 }
 
 impl Post<'_, '_> {
@@ -1782,6 +1819,10 @@ impl Post<'_, '_> {
                 let name = names.join(".");
                 match Feature::from_core(&name) {
                     Some(feature) => feature,
+                    None if self.edition2024 && LATER_CORE_FEATURES.contains(&name.as_str()) => {
+                        self.lift_2024(elem, &name, value, span, range, others);
+                        return;
+                    }
                     None if LATER_CORE_FEATURES.contains(&name.as_str()) => {
                         self.errors.push(self.ctx.error(
                             range.clone(),
@@ -1884,6 +1925,58 @@ impl Post<'_, '_> {
                 range.clone(),
                 format!("Option \"features.{}\" was already set.", feature.name()),
             ));
+        }
+    }
+
+    /// An edition-2024 core feature (`enforce_naming_style`, `default_symbol_visibility`): checked
+    /// like the others, kept with the other features (the 2024 checks read them there).
+    fn lift_2024(
+        &mut self,
+        elem: &Elem,
+        name: &str,
+        value: OptValue,
+        span: [i32; 4],
+        range: &Range<usize>,
+        others: &mut Vec<(Vec<i32>, OtherFeatureSetting)>,
+    ) {
+        let full_name = format!("google.protobuf.FeatureSet.{name}");
+        let (enum_name, values) = v2024::CORE_FEATURES_2024
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map_or(("", &[][..]), |(_, e, v)| (*e, *v));
+        let message = match &value {
+            OptValue::Ident(v) if values.contains(&v.as_str()) => {
+                if name == "default_symbol_visibility" && elem.kind != ElemKind::File {
+                    Some(format!(
+                        "Option {full_name} cannot be set on an entity of type `{}`.",
+                        elem.kind.target().protoc_name()
+                    ))
+                } else if others
+                    .iter()
+                    .any(|(p, s)| p == &elem.path && s.name == name)
+                {
+                    Some(format!("Option \"features.{name}\" was already set."))
+                } else {
+                    None
+                }
+            }
+            OptValue::Ident(v) => Some(format!(
+                "Enum type \"{enum_name}\" has no value named \"{v}\" for option \"{full_name}\"."
+            )),
+            _ => Some(format!(
+                "Value must be identifier for enum-valued option \"{full_name}\"."
+            )),
+        };
+        match message {
+            Some(message) => self.errors.push(self.ctx.error(range.clone(), message)),
+            None => others.push((
+                elem.path.clone(),
+                OtherFeatureSetting {
+                    name: name.to_owned(),
+                    value: value.text().to_owned(),
+                    span,
+                },
+            )),
         }
     }
 
@@ -3010,12 +3103,12 @@ message M {
 
     #[test]
     fn unknown_editions_are_rejected_at_the_edition_line() {
-        for edition in ["2024", "2025"] {
+        for edition in ["2025", "2026"] {
             let source = format!("// header\n\nedition = \"{edition}\";\nmessage M {{}}\n");
             let e = lower("e.proto", &source).unwrap_err();
             assert_eq!(
                 format!("{e:?}"),
-                format!("e.proto:3:11: unsupported edition \"{edition}\": only edition \"2023\" is supported")
+                format!("e.proto:3:11: unsupported edition \"{edition}\": only editions \"2023\" and \"2024\" are supported")
             );
             assert!(e.to_string().contains(edition));
         }
@@ -3582,8 +3675,8 @@ message GroupField {
         assert!(debug.starts_with("dir/f.proto:2:26: Enum type"), "{debug}");
         assert!(e.to_string().starts_with("Enum type"));
         // Through the compiler, the same error comes out of the resolver.
-        let e = compile(&[("f.proto", "edition = \"2024\";\n")], &["f.proto"]).unwrap_err();
-        assert!(format!("{e:?}").starts_with("f.proto:1:11: unsupported edition \"2024\""));
+        let e = compile(&[("f.proto", "edition = \"2025\";\n")], &["f.proto"]).unwrap_err();
+        assert!(format!("{e:?}").starts_with("f.proto:1:11: unsupported edition \"2025\""));
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct SourceTree {
 pub struct EditionFile {
     pub edition: String,
     pub features: HashMap<Vec<i32>, Vec<editions::FeatureSetting>>,
+    /// Edition 2024: messages and enums other files may not use (checked after linking).
+    pub local_symbols: Vec<editions::LocalSymbol>,
 }
 
 /// The compiled form of one side.
@@ -70,6 +72,7 @@ fn parse_one(
             Some(EditionFile {
                 edition: lowered.edition,
                 features,
+                local_symbols: lowered.local_symbols,
             }),
         ));
     }
@@ -155,6 +158,118 @@ impl Resolver {
     }
 }
 
+/// protox's bundled `descriptor.proto` (prost-reflect's, from early 2023) with what the
+/// language feature files of protoc 27+ / buf 1.75 need to link when a tree carries its own
+/// `google/protobuf/{cpp,java,go}_features.proto`: the `Edition` values `EDITION_LEGACY`,
+/// `EDITION_2024`, `EDITION_UNSTABLE` and `EDITION_MAX`, `feature_support` on field and enum
+/// value options, and
+/// `FeatureSet` extension numbers 1000 to 10000 (`pb.go` is 1002). Only additions: every
+/// descriptor that linked against the bundled copy links the same way against this one.
+fn descriptor_proto() -> &'static FileDescriptorProto {
+    use prost_reflect::prost_types::{
+        descriptor_proto::ExtensionRange, field_descriptor_proto::Label,
+        field_descriptor_proto::Type, DescriptorProto, EnumValueDescriptorProto,
+        FieldDescriptorProto,
+    };
+    static PATCHED: std::sync::OnceLock<FileDescriptorProto> = std::sync::OnceLock::new();
+    PATCHED.get_or_init(|| {
+        let mut file = GoogleFileResolver::new()
+            .open_file("google/protobuf/descriptor.proto")
+            .expect("descriptor.proto is bundled")
+            .file_descriptor_proto()
+            .clone();
+        if let Some(e) = file.enum_type.iter_mut().find(|e| e.name() == "Edition") {
+            for (name, number) in [
+                ("EDITION_LEGACY", 900),
+                ("EDITION_2024", 1001),
+                ("EDITION_UNSTABLE", 9999),
+                ("EDITION_MAX", i32::MAX),
+            ] {
+                if !e
+                    .value
+                    .iter()
+                    .any(|v| v.number() == number || v.name() == name)
+                {
+                    e.value.push(EnumValueDescriptorProto {
+                        name: Some(name.to_owned()),
+                        number: Some(number),
+                        options: None,
+                    });
+                }
+            }
+        }
+        let field =
+            |name: &str, number: i32, ty: Type, type_name: Option<&str>| FieldDescriptorProto {
+                name: Some(name.to_owned()),
+                number: Some(number),
+                label: Some(Label::Optional as i32),
+                r#type: Some(ty as i32),
+                type_name: type_name.map(str::to_owned),
+                json_name: Some(to_json_name(name)),
+                ..Default::default()
+            };
+        for m in &mut file.message_type {
+            match m.name() {
+                "FieldOptions" if !m.field.iter().any(|f| f.name() == "feature_support") => {
+                    let edition = Some(".google.protobuf.Edition");
+                    m.nested_type.push(DescriptorProto {
+                        name: Some("FeatureSupport".to_owned()),
+                        field: vec![
+                            field("edition_introduced", 1, Type::Enum, edition),
+                            field("edition_deprecated", 2, Type::Enum, edition),
+                            field("deprecation_warning", 3, Type::String, None),
+                            field("edition_removed", 4, Type::Enum, edition),
+                            field("removal_error", 5, Type::String, None),
+                        ],
+                        ..Default::default()
+                    });
+                    m.field.push(field(
+                        "feature_support",
+                        22,
+                        Type::Message,
+                        Some(".google.protobuf.FieldOptions.FeatureSupport"),
+                    ));
+                }
+                "EnumValueOptions" if !m.field.iter().any(|f| f.name() == "feature_support") => {
+                    m.field.push(field(
+                        "feature_support",
+                        4,
+                        Type::Message,
+                        Some(".google.protobuf.FieldOptions.FeatureSupport"),
+                    ));
+                }
+                "FeatureSet" => {
+                    let range = |start: i32, end: i32| ExtensionRange {
+                        start: Some(start),
+                        end: Some(end),
+                        options: None,
+                    };
+                    m.extension_range =
+                        vec![range(1000, 9995), range(9995, 10000), range(10000, 10001)];
+                }
+                _ => {}
+            }
+        }
+        file
+    })
+}
+
+fn to_json_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl FileResolver for Resolver {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
         // A file of the tree is the module's own, even at a well-known type's path: it is
@@ -166,6 +281,9 @@ impl FileResolver for Resolver {
         }
         if let Some(source) = self.tree.files.get(name) {
             return self.open_source(name, source);
+        }
+        if name == "google/protobuf/descriptor.proto" {
+            return Ok(File::from_file_descriptor_proto(descriptor_proto().clone()));
         }
         if name.starts_with("google/protobuf/") {
             if let Ok(file) = self.google.open_file(name) {
@@ -208,12 +326,26 @@ fn link(
     for name in &targets {
         compiler.open_file(name)?;
     }
+    let pool = compiler.descriptor_pool();
+    // Edition 2024 symbol visibility needs the linked pool (cheap when no file has local symbols).
+    editions::check_visibility(&pool, &editions, &|name| read_source(tree, name))?;
     Ok(Compiled {
-        pool: compiler.descriptor_pool(),
+        pool,
         targets,
         tree: tree.clone(),
         editions,
     })
+}
+
+/// The text of a tree file or of a file in an include directory.
+fn read_source(tree: &SourceTree, name: &str) -> Option<Arc<str>> {
+    if let Some(text) = tree.files.get(name) {
+        return Some(text.clone());
+    }
+    tree.includes
+        .iter()
+        .find_map(|dir| std::fs::read_to_string(dir.join(name)).ok())
+        .map(Arc::from)
 }
 
 fn trace(side: &str, what: &str, since: std::time::Instant) {
@@ -474,3 +606,6 @@ pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
     }
     Ok(tree)
 }
+
+#[cfg(test)]
+mod tests;

@@ -92,6 +92,7 @@ pub fn decode(bytes: &[u8], format: Format, what: &str) -> Result<Compiled> {
     let mut files = Vec::with_capacity(entries.len());
     let mut seen = HashSet::new();
     let mut editions = HashMap::new();
+    let mut option_imports = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
         let mut proto = FileDescriptorProto::decode(entry.bytes.as_slice())
             .map_err(|e| anyhow!("{what}: not a FileDescriptorSet (file #{}: {e})", i + 1))?;
@@ -107,10 +108,24 @@ pub fn decode(bytes: &[u8], format: Format, what: &str) -> Result<Compiled> {
             let lowered = lower(&mut proto, &dynamic)
                 .map_err(|e| anyhow!("{what}: {}: {e}", proto.name()))?;
             editions.insert(proto.name().to_owned(), lowered);
+            option_imports.extend(option_dependencies(&entry.bytes));
         }
         files.push((proto, entry.is_import));
     }
-    link(files, editions, what)
+    link(files, editions, &option_imports, what)
+}
+
+/// Edition 2024's `FileDescriptorProto.option_dependency` (15, `import option "…"`), which
+/// prost-types 0.14 does not know: such a file is imported too (it is never a target).
+fn option_dependencies(file: &[u8]) -> Vec<String> {
+    let mut wire = Wire::new(file);
+    let mut out = Vec::new();
+    while let Some(Ok((number, value))) = wire.next_field() {
+        if let (15, WireValue::Bytes(name)) = (number, value) {
+            out.extend(std::str::from_utf8(name).ok().map(str::to_owned));
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,11 +651,11 @@ impl Lifter<'_> {
 fn lower(proto: &mut FileDescriptorProto, dynamic: &DynamicMessage) -> Result<EditionFile, String> {
     let edition = match field(dynamic, EDITION_FIELD).and_then(Value::as_enum_number) {
         Some(n) => edition_name(n),
-        None => return Err("syntax is \"editions\" but the file declares no edition protosync knows (only edition 2023 is supported)".into()),
+        None => return Err("syntax is \"editions\" but the file declares no edition protosync knows (only editions 2023 and 2024 are supported)".into()),
     };
     if !SUPPORTED_EDITIONS.contains(&edition.as_str()) {
         return Err(format!(
-            "edition {edition} is not supported (only edition 2023 is)"
+            "edition {edition} is not supported (only editions 2023 and 2024 are)"
         ));
     }
     let (features, errors) = {
@@ -711,7 +726,11 @@ fn lower(proto: &mut FileDescriptorProto, dynamic: &DynamicMessage) -> Result<Ed
     for (i, x) in proto.extension.iter_mut().enumerate() {
         fix(x, &[7, i as i32]);
     }
-    Ok(EditionFile { edition, features })
+    Ok(EditionFile {
+        edition,
+        features,
+        local_symbols: Vec::new(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,11 +765,13 @@ fn bundled(name: &str) -> Option<FileDescriptorProto> {
 fn link(
     files: Vec<(FileDescriptorProto, bool)>,
     editions: HashMap<String, EditionFile>,
+    option_imports: &HashSet<String>,
     what: &str,
 ) -> Result<Compiled> {
     let imported: HashSet<&str> = files
         .iter()
         .flat_map(|(f, _)| f.dependency.iter().map(String::as_str))
+        .chain(option_imports.iter().map(String::as_str))
         .collect();
     let targets: BTreeSet<String> = files
         .iter()

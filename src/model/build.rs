@@ -48,7 +48,13 @@ impl Res {
             utf8_verify: !proto2,
             delimited: false,
             json_allow: !proto2,
-            cpp: CppString::String,
+            // Edition 2024 changed the default of `(pb.cpp).string_type` to VIEW.
+            cpp: match syntax {
+                Syntax::Editions(e) if Feature::CppStringType.edition_default(e) == "VIEW" => {
+                    CppString::View
+                }
+                _ => CppString::String,
+            },
             java_verify: false,
         }
     }
