@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{
     AutotagOption, Cred, CredentialType, FetchOptions, Oid, ProxyOptions, RemoteCallbacks,
-    Repository,
+    RemoteRedirect, Repository,
 };
 
 use super::{git, GitWant, LoadOptions, Spec};
@@ -49,6 +49,20 @@ const DEPTH_FULL: i32 = 0;
 const DEPTH_UNSHALLOW: i32 = i32::MAX;
 /// Calls of the credentials callback before giving up (libgit2 calls it again on failure).
 const MAX_CREDENTIAL_CALLS: u32 = 3;
+/// The message for a redirect to another host that libgit2 refused because a token is held
+/// for the original host (`cannot redirect from 'a' to 'b'`), if `message` is one.
+fn redirect_refusal(url: &RemoteUrl, auth: &Auth, message: &str) -> Option<String> {
+    let rest = message.split("cannot redirect from '").nth(1)?;
+    let (from, rest) = rest.split_once('\'')?;
+    let to = rest.strip_prefix(" to '")?.split('\'').next()?;
+    let var = auth.token.as_ref().map(|(v, _)| *v).unwrap_or("the token");
+    Some(format!(
+        "{from} redirected to another host, {to}; protosync holds a token ({var}) for {} and never \
+         sends it to another host, so it does not follow the redirect: use the repository's new URL \
+         (on {to}) instead",
+        url.host
+    ))
+}
 
 /// Fetches what `spec` wants from its remote into the cache (or, with `opts.offline`, only
 /// looks in the cache) and resolves it to a commit.
@@ -595,9 +609,9 @@ struct Auth {
 }
 
 impl Auth {
-    /// `PROTOSYNC_GIT_TOKEN` for any http(s) remote; else `GITHUB_TOKEN`, but only for GitHub
-    /// hosts (github.com, or the host of `$GITHUB_SERVER_URL`): an ambient CI token is not
-    /// handed to whatever server a spec names.
+    /// `PROTOSYNC_GIT_TOKEN` for any http(s) remote; else `GITHUB_TOKEN`, but only for the
+    /// GitHub host (the host of `$GITHUB_SERVER_URL`, else github.com): an ambient CI token is
+    /// not handed to whatever server a spec names.
     fn from_env(url: &RemoteUrl) -> Auth {
         let var = |name: &str| std::env::var(name).ok().filter(|t| !t.trim().is_empty());
         if !url.is_http() {
@@ -608,17 +622,33 @@ impl Auth {
                 token: Some(("PROTOSYNC_GIT_TOKEN", t.trim().to_owned())),
             };
         }
-        let server_host =
-            var("GITHUB_SERVER_URL").and_then(|s| RemoteUrl::parse(&s).ok().map(|u| u.host));
-        let github = url.host == "github.com"
-            || url.host.ends_with(".github.com")
-            || server_host.as_deref() == Some(url.host.as_str());
+        // With `GITHUB_SERVER_URL` (set by GitHub Actions, `https://github.com` or an
+        // Enterprise server) that host alone; without it, github.com alone.
+        let github_host = match var("GITHUB_SERVER_URL") {
+            Some(s) => RemoteUrl::parse(s.trim())
+                .ok()
+                .filter(RemoteUrl::is_http)
+                .map(|u| u.host),
+            None => Some("github.com".to_owned()),
+        };
+        let github = github_host.as_deref() == Some(url.host.as_str());
         let token = if github {
             var("GITHUB_TOKEN").map(|t| ("GITHUB_TOKEN", t.trim().to_owned()))
         } else {
             None
         };
         Auth { token }
+    }
+
+    /// Which redirects libgit2 may follow: with a token, none to another host (libgit2 sends
+    /// custom headers, the token among them, to wherever it is redirected); without one, the
+    /// default (the first request only).
+    fn redirects(&self) -> RemoteRedirect {
+        if self.token.is_some() {
+            RemoteRedirect::None
+        } else {
+            RemoteRedirect::Initial
+        }
     }
 
     /// The `Authorization` header carrying the token.
@@ -1005,6 +1035,7 @@ impl Fetcher<'_> {
             .depth(depth)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
+            .follow_redirects(self.auth.redirects())
             .custom_headers(&headers);
         let result = remote.fetch(refspecs, Some(&mut fo), Some("protosync: fetch"));
         drop(fo);
@@ -1013,6 +1044,11 @@ impl Fetcher<'_> {
             let shallow_refused = message.contains("shallow");
             let error = match auth_failure.into_inner() {
                 Some(reason) => anyhow!("cannot fetch {}: {reason}", self.url.display),
+                None if redirect_refusal(self.url, &self.auth, &message).is_some() => anyhow!(
+                    "cannot fetch {}: {}",
+                    self.url.display,
+                    redirect_refusal(self.url, &self.auth, &message).unwrap_or_default()
+                ),
                 None => {
                     let mut hint = String::new();
                     if message.contains("404") || message.contains("403") {
@@ -1116,6 +1152,7 @@ impl Link {
             RemoteCallbacks<'_>,
             ProxyOptions<'_>,
             &[&str],
+            RemoteRedirect,
         ) -> Result<T, git2::Error>,
     ) -> Result<T> {
         let calls = Cell::new(0u32);
@@ -1131,13 +1168,18 @@ impl Link {
         });
         let mut proxy = ProxyOptions::new();
         proxy.auto();
-        op(&mut remote, callbacks, proxy, &headers).map_err(|e| match failure.borrow().as_ref() {
-            Some(reason) => anyhow!("cannot {what} {}: {reason}", self.url.display),
-            None => anyhow!(
-                "cannot {what} {}: {}",
-                self.url.display,
-                self.auth.redact(e.message())
-            ),
+        let redirects = self.auth.redirects();
+        op(&mut remote, callbacks, proxy, &headers, redirects).map_err(|e| {
+            match failure.borrow().as_ref() {
+                Some(reason) => anyhow!("cannot {what} {}: {reason}", self.url.display),
+                None => {
+                    let message = self.auth.redact(e.message());
+                    match redirect_refusal(&self.url, &self.auth, &message) {
+                        Some(why) => anyhow!("cannot {what} {}: {why}", self.url.display),
+                        None => anyhow!("cannot {what} {}: {message}", self.url.display),
+                    }
+                }
+            }
         })
     }
 
@@ -1146,23 +1188,28 @@ impl Link {
     /// deleted).
     pub fn fetch_branch(&self, repo: &Repository, branch: &str, into: &str) -> Result<Option<Oid>> {
         let refspec = format!("+refs/heads/{branch}:{into}");
-        let advertised = self.run(repo, "fetch from", |remote, callbacks, proxy, headers| {
-            let mut fo = FetchOptions::new();
-            fo.remote_callbacks(callbacks)
-                .proxy_options(proxy)
-                .download_tags(AutotagOption::None)
-                .update_fetchhead(false)
-                .custom_headers(headers);
-            remote.fetch(&[refspec.as_str()], Some(&mut fo), Some("protosync: fetch"))?;
-            Ok(remote
-                .list()
-                .map(|heads| {
-                    heads
-                        .iter()
-                        .any(|h| h.name() == format!("refs/heads/{branch}"))
-                })
-                .unwrap_or(false))
-        })?;
+        let advertised = self.run(
+            repo,
+            "fetch from",
+            |remote, callbacks, proxy, headers, redirects| {
+                let mut fo = FetchOptions::new();
+                fo.remote_callbacks(callbacks)
+                    .proxy_options(proxy)
+                    .download_tags(AutotagOption::None)
+                    .update_fetchhead(false)
+                    .follow_redirects(redirects)
+                    .custom_headers(headers);
+                remote.fetch(&[refspec.as_str()], Some(&mut fo), Some("protosync: fetch"))?;
+                Ok(remote
+                    .list()
+                    .map(|heads| {
+                        heads
+                            .iter()
+                            .any(|h| h.name() == format!("refs/heads/{branch}"))
+                    })
+                    .unwrap_or(false))
+            },
+        )?;
         if !advertised {
             if let Ok(mut r) = repo.find_reference(into) {
                 let _ = r.delete();
@@ -1180,7 +1227,7 @@ impl Link {
         self.run(
             repo,
             "push to",
-            move |remote, mut callbacks, proxy, headers| {
+            move |remote, mut callbacks, proxy, headers, redirects| {
                 callbacks.push_update_reference(move |name, status| {
                     if let Some(why) = status {
                         sink.lock()
@@ -1192,6 +1239,7 @@ impl Link {
                 let mut po = git2::PushOptions::new();
                 po.remote_callbacks(callbacks)
                     .proxy_options(proxy)
+                    .follow_redirects(redirects)
                     .custom_headers(headers);
                 remote.push(&[refspec], Some(&mut po))
             },

@@ -1,0 +1,257 @@
+//! The promises of docs/SECURITY.md, each checked end to end with real components: git
+//! repositories in temp dirs, `git http-backend` behind a loopback HTTP server, a redirecting
+//! server on 127.0.0.1 pointing at a second host on 127.0.0.2 (both loopback), a server that
+//! accepts connections and never answers, and the real binary with a hermetic environment (no
+//! tokens, no git identity, no proxies unless a test sets them).
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/git_http.rs"]
+mod git_http;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use common::{assert_code, git, stderr, stdout, write};
+use git_http::{b64, Redirector, Server};
+use tempfile::TempDir;
+
+const BEFORE: &str =
+    "syntax = \"proto3\";\n\npackage acme.billing.v1;\n\nmessage Invoice {\n  string id = 1;\n  string legacy_id = 3;\n}\n";
+const AFTER: &str =
+    "syntax = \"proto3\";\n\npackage acme.billing.v1;\n\nmessage Invoice {\n  string id = 1;\n}\n";
+
+/// `protosync` with a hermetic environment: its own cache and home, no tokens, no proxies, no
+/// git identity, no ssh agent.
+fn protosync(tmp: &Path) -> Command {
+    let mut c = Command::cargo_bin("protosync").unwrap();
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    c.env("PROTOSYNC_CACHE_DIR", tmp.join("cache"))
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .env("PROTOSYNC_HTTP_RETRY_BASE_MS", "1")
+        .env("no_proxy", "127.0.0.1,127.0.0.2,localhost")
+        .env("NO_PROXY", "127.0.0.1,127.0.0.2,localhost");
+    for var in [
+        "PROTOSYNC_GIT_TOKEN",
+        "PROTOSYNC_TOKEN",
+        "PROTOSYNC_GIT_TIMEOUT",
+        "GITHUB_TOKEN",
+        "GITLAB_TOKEN",
+        "GITEA_TOKEN",
+        "GITHUB_SERVER_URL",
+        "GITHUB_API_URL",
+        "CI_SERVER_URL",
+        "PROTOSYNC_TRACE",
+        "PROTOSYNC_API_URL",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+        "SSH_AUTH_SOCK",
+    ] {
+        c.env_remove(var);
+    }
+    c.timeout(Duration::from_secs(120));
+    c
+}
+
+/// A bare contract repository `<tmp>/srv/contracts.git` with `proto/acme/billing/v1/billing.proto`
+/// at tag v1 (BEFORE) and main (AFTER).
+fn contracts(tmp: &Path) -> PathBuf {
+    let work = tmp.join("contracts-work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    write(&work, "proto/acme/billing/v1/billing.proto", BEFORE);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "v1"]);
+    git(&work, &["tag", "v1"]);
+    write(&work, "proto/acme/billing/v1/billing.proto", AFTER);
+    git(&work, &["commit", "-q", "-am", "v2"]);
+    let bare = tmp.join("srv/contracts.git");
+    std::fs::create_dir_all(bare.parent().unwrap()).unwrap();
+    git(
+        tmp,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    bare
+}
+
+fn outputs(o: &Output) -> String {
+    format!("{}{}", stdout(o), stderr(o))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where tokens go
+
+/// A git remote on 127.0.0.1 that redirects to 127.0.0.2: the token (PROTOSYNC_GIT_TOKEN, or
+/// GITHUB_TOKEN for the host of GITHUB_SERVER_URL) never reaches the second host; the fetch
+/// fails naming both hosts. Without a token the redirect is followed as git follows it.
+#[test]
+fn a_git_token_never_follows_a_redirect_to_another_host() {
+    const TOKEN: &str = "pst_redirect-SECRET-0042";
+    let t = TempDir::new().unwrap();
+    let bare = contracts(t.path());
+    let second = Server::start_on("127.0.0.2", bare.parent().unwrap(), None);
+    let first = Redirector::start(&second.base());
+    let url = first.url("contracts.git");
+    let input = format!("{url}#branch=main,subdir=proto");
+    let against = format!("{url}#tag=v1,subdir=proto");
+    let encoded = b64(format!("x-access-token:{TOKEN}").as_bytes());
+
+    for (var, extra) in [
+        ("PROTOSYNC_GIT_TOKEN", None),
+        ("GITHUB_TOKEN", Some(first.base())),
+    ] {
+        let mut cmd = protosync(t.path());
+        cmd.env(var, TOKEN);
+        if let Some(server) = &extra {
+            cmd.env("GITHUB_SERVER_URL", server);
+        }
+        let o = cmd
+            .args(["breaking", &input, "--against", &against])
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains("127.0.0.1")
+                && err.contains("127.0.0.2")
+                && err.contains("redirect")
+                && err.contains(var),
+            "{var}: {err}"
+        );
+        assert!(!outputs(&o).contains(TOKEN) && !outputs(&o).contains(&encoded));
+        // The first host got the token (it is the one the user named); the second got nothing.
+        assert!(
+            first
+                .authorizations()
+                .iter()
+                .any(|a| a.as_deref() == Some(&format!("Basic {encoded}"))),
+            "{var}: {:?}",
+            first.authorizations()
+        );
+        assert!(
+            second.authorizations().iter().all(Option::is_none),
+            "{var}: the second host received credentials: {:?}",
+            second.authorizations()
+        );
+    }
+
+    // No token: nothing to protect, the redirect is followed (git's behaviour) and the
+    // comparison runs.
+    let o = protosync(t.path())
+        .args(["breaking", &input, "--against", &against])
+        .output()
+        .unwrap();
+    assert_code(&o, 1);
+    assert!(stdout(&o).contains("FIELD_NO_DELETE"), "{}", outputs(&o));
+    assert!(second.authorizations().iter().all(Option::is_none));
+    assert!(!second.requests().is_empty());
+}
+
+/// `sync --push` to a remote that redirects to another host: the push token stays home.
+#[test]
+fn a_push_token_never_follows_a_redirect_to_another_host() {
+    const TOKEN: &str = "pst_push-SECRET-0043";
+    let t = TempDir::new().unwrap();
+    let bare = contracts(t.path());
+    let svc_bare = t.path().join("srv/acme/billing.git");
+    std::fs::create_dir_all(&svc_bare).unwrap();
+    git(&svc_bare, &["init", "-q", "--bare", "-b", "main"]);
+    let second = Server::start_on("127.0.0.2", &t.path().join("srv"), Some(TOKEN));
+    let first = Redirector::start(&second.base());
+    let svc = t.path().join("svc");
+    std::fs::create_dir_all(&svc).unwrap();
+    git(&svc, &["init", "-q", "-b", "main"]);
+    write(&svc, "src/main.rs", "fn main() {}\n");
+    write(
+        &svc,
+        "protosync.toml",
+        &format!(
+            "[contract]\nrepo = \"file://{}\"\nref = \"v1\"\nroot = \"proto\"\n\n[[vendor]]\nfrom = \"acme/billing/v1\"\nto = \"third_party/proto/acme/billing/v1\"\n",
+            bare.display()
+        ),
+    );
+    assert_code(
+        &protosync(t.path())
+            .current_dir(&svc)
+            .arg("sync")
+            .output()
+            .unwrap(),
+        0,
+    );
+    git(&svc, &["add", "-A"]);
+    git(&svc, &["commit", "-q", "-m", "vendor"]);
+    git(
+        &svc,
+        &["remote", "add", "origin", &first.url("acme/billing.git")],
+    );
+    let o = protosync(t.path())
+        .current_dir(&svc)
+        .env("PROTOSYNC_GIT_TOKEN", TOKEN)
+        .env("PROTOSYNC_GIT_AUTHOR", "protosync bot <bot@example.com>")
+        .args(["sync", "--ref", "main", "--allow-breaking", "--push"])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("127.0.0.2") && err.contains("redirect"),
+        "{err}"
+    );
+    assert!(!outputs(&o).contains(TOKEN));
+    assert!(
+        second.authorizations().iter().all(Option::is_none),
+        "the second host received credentials: {:?}",
+        second.authorizations()
+    );
+}
+
+/// The forge API client never follows a redirect: a 302 to another host is an error that says
+/// where the API moved, and the second host receives nothing at all.
+#[test]
+fn a_forge_token_never_follows_a_redirect_to_another_host() {
+    const TOKEN: &str = "ghp_forge-SECRET-0044";
+    let t = TempDir::new().unwrap();
+    let second = Server::start_on("127.0.0.2", t.path(), None);
+    let first = Redirector::start(&second.base());
+    let repo =
+        protosync::forge::RepoRef::from_remote_url("https://github.com/acme/billing.git").unwrap();
+    let env = |name: &str| match name {
+        "GITHUB_TOKEN" => Some(TOKEN.to_owned()),
+        "PROTOSYNC_HTTP_RETRY_BASE_MS" => Some("1".to_owned()),
+        _ => None,
+    };
+    let forge = protosync::forge::client_with_env(
+        protosync::forge::ForgeKind::Github,
+        &repo,
+        Some(&first.base()),
+        &env,
+    )
+    .unwrap();
+    let err = forge.find_open("protosync/contracts", "main").unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("302") && text.contains("127.0.0.2"), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+    assert_eq!(first.authorizations().len(), 1);
+    assert!(second.requests().is_empty(), "{:?}", second.requests());
+}
