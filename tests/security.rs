@@ -255,3 +255,33 @@ fn a_forge_token_never_follows_a_redirect_to_another_host() {
     assert_eq!(first.authorizations().len(), 1);
     assert!(second.requests().is_empty(), "{:?}", second.requests());
 }
+
+/// A host is a forge by exact name, never because its name contains "github".
+#[test]
+fn forges_are_detected_by_exact_host() {
+    use protosync::forge::{detect_with_env, ForgeKind};
+    let none = |_: &str| None;
+    assert_eq!(
+        detect_with_env("https://github.com/acme/billing.git", &none),
+        Some(ForgeKind::Github)
+    );
+    for url in [
+        "https://github.attacker.example/acme/billing.git",
+        "https://github.com.attacker.example/acme/billing.git",
+        "https://mygithub.example/acme/billing.git",
+        "https://gitlab.attacker.example/acme/billing.git",
+        "https://gitea.attacker.example/acme/billing.git",
+    ] {
+        assert_eq!(detect_with_env(url, &none), None, "{url}");
+    }
+    let ghes =
+        |name: &str| (name == "GITHUB_SERVER_URL").then(|| "https://ghe.acme.corp".to_owned());
+    assert_eq!(
+        detect_with_env("https://ghe.acme.corp/acme/billing.git", &ghes),
+        Some(ForgeKind::Github)
+    );
+    assert_eq!(
+        detect_with_env("https://ghe.acme.corp.attacker.example/a/b.git", &ghes),
+        None
+    );
+}

@@ -139,24 +139,45 @@ impl fmt::Display for RepoRef {
     }
 }
 
-/// Which forge a remote URL is on: github.com (and `*.github.com`, `*.ghe.com`, hosts
-/// containing "github", the usual GitHub Enterprise names) → GitHub; gitlab.com or a host
-/// containing "gitlab" → GitLab; hosts containing "gitea", "codeberg" or "forgejo" → Gitea;
-/// else `None` (the caller then needs `--forge`).
+/// Which forge a remote URL is on, by exact host (never by a part of its name: a host called
+/// `github.attacker.example` is not GitHub, and gets no GitHub token):
+/// * GitHub: `github.com`, `ssh.github.com`, `*.ghe.com` (GitHub's own domain for Enterprise
+///   Cloud), the host of `$GITHUB_SERVER_URL` (set by GitHub Actions) or of `$GITHUB_API_URL`;
+/// * GitLab: `gitlab.com`, the host of `$CI_SERVER_URL` (set by GitLab CI), `$GITLAB_API_URL`
+///   or `$CI_API_V4_URL`;
+/// * Gitea/Forgejo: `codeberg.org`, the host of `$GITEA_API_URL`;
+///
+/// else `None`: the caller then needs `--forge` (or `forge =` in a `[[service]]`).
 pub fn detect(url: &str) -> Option<ForgeKind> {
+    detect_with_env(url, &|name| std::env::var(name).ok())
+}
+
+/// [`detect`] reading the environment through `env`.
+pub fn detect_with_env(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<ForgeKind> {
     let remote = split_remote(url).ok()?;
     let host = strip_port(&remote.host).to_ascii_lowercase();
     if host.is_empty() {
         return None;
     }
-    if host.contains("github") || host.ends_with(".ghe.com") {
-        Some(ForgeKind::Github)
-    } else if host.contains("gitlab") {
-        Some(ForgeKind::Gitlab)
-    } else if ["gitea", "codeberg", "forgejo"]
-        .iter()
-        .any(|n| host.contains(n))
+    let configured = |vars: &[&str]| {
+        vars.iter().any(|var| {
+            env(var)
+                .and_then(|v| split_remote(v.trim()).ok())
+                .filter(|r| !r.local)
+                .is_some_and(|r| strip_port(&r.host).eq_ignore_ascii_case(&host))
+        })
+    };
+    if host == "github.com"
+        || host == "ssh.github.com"
+        || host.ends_with(".ghe.com")
+        || configured(&["GITHUB_SERVER_URL", "GITHUB_API_URL"])
     {
+        Some(ForgeKind::Github)
+    } else if host == "gitlab.com"
+        || configured(&["CI_SERVER_URL", "GITLAB_API_URL", "CI_API_V4_URL"])
+    {
+        Some(ForgeKind::Gitlab)
+    } else if host == "codeberg.org" || configured(&["GITEA_API_URL"]) {
         Some(ForgeKind::Gitea)
     } else {
         None
@@ -552,7 +573,8 @@ mod tests {
     }
 
     #[test]
-    fn forges_detected_from_hosts() {
+    fn forges_detected_from_exact_hosts() {
+        let none = env_of(&[]);
         let cases = [
             (
                 "https://github.com/acme/billing.git",
@@ -560,11 +582,11 @@ mod tests {
             ),
             ("git@github.com:acme/billing.git", Some(ForgeKind::Github)),
             (
-                "ssh://git@ssh.github.com:443/acme/billing.git",
+                "https://GitHub.com/acme/billing.git",
                 Some(ForgeKind::Github),
             ),
             (
-                "https://github.acme.corp/acme/billing.git",
+                "ssh://git@ssh.github.com:443/acme/billing.git",
                 Some(ForgeKind::Github),
             ),
             (
@@ -576,6 +598,38 @@ mod tests {
                 Some(ForgeKind::Gitlab),
             ),
             (
+                "https://codeberg.org/acme/billing.git",
+                Some(ForgeKind::Gitea),
+            ),
+            // A name is not a host: none of these is GitHub, GitLab or Gitea.
+            ("https://github.acme.corp/acme/billing.git", None),
+            ("https://github.com.attacker.example/acme/billing.git", None),
+            ("https://notgithub.com/acme/billing.git", None),
+            ("https://attacker.example/github.com/billing.git", None),
+            ("https://ghe.com.attacker.example/a/b.git", None),
+            ("git@gitlab.acme.corp:group/billing.git", None),
+            ("https://gitea.acme.corp/acme/billing.git", None),
+            ("https://forgejo.example/acme/billing.git", None),
+            ("https://git.acme.corp/acme/billing.git", None),
+            ("file:///srv/git/acme/billing.git", None),
+            ("/srv/git/github/billing.git", None),
+            ("http://127.0.0.1:8080/acme/billing.git", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(detect_with_env(url, &none), want, "{url}");
+        }
+        // Hosts the environment names (CI sets these), matched exactly too.
+        let ci = env_of(&[
+            ("GITHUB_SERVER_URL", "https://github.acme.corp"),
+            ("CI_SERVER_URL", "https://gitlab.acme.corp"),
+            ("GITEA_API_URL", "https://gitea.acme.corp/api/v1"),
+        ]);
+        for (url, want) in [
+            (
+                "https://github.acme.corp/acme/billing.git",
+                Some(ForgeKind::Github),
+            ),
+            (
                 "git@gitlab.acme.corp:group/billing.git",
                 Some(ForgeKind::Gitlab),
             ),
@@ -583,21 +637,10 @@ mod tests {
                 "https://gitea.acme.corp/acme/billing.git",
                 Some(ForgeKind::Gitea),
             ),
-            (
-                "https://codeberg.org/acme/billing.git",
-                Some(ForgeKind::Gitea),
-            ),
-            (
-                "https://forgejo.example/acme/billing.git",
-                Some(ForgeKind::Gitea),
-            ),
-            ("https://git.acme.corp/acme/billing.git", None),
-            ("file:///srv/git/acme/billing.git", None),
-            ("/srv/git/github/billing.git", None),
-            ("http://127.0.0.1:8080/acme/billing.git", None),
-        ];
-        for (url, want) in cases {
-            assert_eq!(detect(url), want, "{url}");
+            ("https://github.acme.corp.attacker.example/a/b.git", None),
+            ("https://acme.corp/a/b.git", None),
+        ] {
+            assert_eq!(detect_with_env(url, &ci), want, "{url}");
         }
     }
 
