@@ -509,9 +509,14 @@ pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
                 ),
             }),
         };
+        // Credentials in the URL are never shown, stored or sent: the service is reached
+        // without them (tokens come from the environment), and a warning says so once.
+        let place = format!("{}: service[{n}].repo", at(s.repo.span().start));
+        crate::forge::warn_credentials_in_url(&place, repo);
+        let repo = crate::forge::display_url(repo);
         out.push(Service {
             name: sname.to_owned(),
-            repo: repo.to_owned(),
+            repo,
             branch,
             config,
             forge,

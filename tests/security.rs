@@ -14,7 +14,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use common::{assert_code, git, stderr, stdout, write};
+use common::{assert_code, git, read, stderr, stdout, write};
 use git_http::{b64, Redirector, Server};
 use tempfile::TempDir;
 
@@ -283,5 +283,121 @@ fn forges_are_detected_by_exact_host() {
     assert_eq!(
         detect_with_env("https://ghe.acme.corp.attacker.example/a/b.git", &ghes),
         None
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials in URLs
+
+const SECRET: &str = "hunter2-SECRET-url";
+
+/// A URL with credentials in protosync.toml, on the command line or in a [[service]] is never
+/// printed with them: init/status/sync/check errors, fanout/fleet/impact text and JSON, the
+/// fleet HTML; a warning says once that credentials belong in the environment.
+#[test]
+fn credentials_in_urls_are_never_shown() {
+    let t = TempDir::new().unwrap();
+    // Port 1 on loopback: refused at once.
+    let url = format!("https://bob:{SECRET}@127.0.0.1:1/acme/contracts.git");
+    let svc = t.path().join("svc");
+    std::fs::create_dir_all(&svc).unwrap();
+    git(&svc, &["init", "-q", "-b", "main"]);
+
+    let o = protosync(t.path())
+        .current_dir(&svc)
+        .args(["init", "--contract", &url, "--root", "proto"])
+        .args(["--from", "acme/billing/v1", "--to", "third_party/acme"])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(!outputs(&o).contains(SECRET), "{}", outputs(&o));
+    assert!(stderr(&o).contains("credentials"), "{}", stderr(&o));
+    assert!(!svc.join("protosync.toml").exists());
+
+    write(
+        &svc,
+        "protosync.toml",
+        &format!("[contract]\nrepo = \"{url}\"\nroot = \"proto\"\n\n[[vendor]]\nfrom = \"acme/billing/v1\"\nto = \"third_party/acme\"\n"),
+    );
+    write(
+        &svc,
+        "protosync.lock",
+        "version = 1\n\n[contract]\nrepo = \"https://127.0.0.1:1/acme/contracts.git\"\nref = \"main\"\ncommit = \"0123456789abcdef0123456789abcdef01234567\"\n",
+    );
+    for args in [
+        &["status"][..],
+        &["status", "--format", "json"],
+        &["sync"],
+        &["sync", "--format", "json"],
+        &["check", "--fail-behind"],
+        &["check", "--fail-behind", "--format", "json"],
+    ] {
+        let o = protosync(t.path())
+            .current_dir(&svc)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        let text = outputs(&o);
+        assert!(!text.contains(SECRET), "{args:?}: {text}");
+        assert!(
+            text.contains("127.0.0.1:1/acme/contracts.git"),
+            "{args:?}: {text}"
+        );
+        assert_eq!(
+            stderr(&o)
+                .matches("credentials belong in the environment")
+                .count(),
+            1,
+            "{args:?}: {text}"
+        );
+    }
+
+    // The contract repository's [[service]] list.
+    let contracts = t.path().join("contracts");
+    std::fs::create_dir_all(&contracts).unwrap();
+    git(&contracts, &["init", "-q", "-b", "main"]);
+    write(&contracts, "proto/acme/billing/v1/billing.proto", BEFORE);
+    write(
+        &contracts,
+        "protosync.toml",
+        &format!(
+            "[[service]]\nname = \"billing\"\nrepo = \"https://x-access-token:{SECRET}@127.0.0.1:1/acme/billing.git\"\nforge = \"github\"\n"
+        ),
+    );
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "first"]);
+    let html = t.path().join("fleet.html");
+    let html_arg = html.display().to_string();
+    for args in [
+        &["fanout", "--dry-run"][..],
+        &["fanout", "--dry-run", "--format", "json"],
+        &["fleet"],
+        &["fleet", "--format", "json"],
+        &["fleet", "--format", "html", "--output", &html_arg],
+        &["impact"],
+        &["impact", "--format", "json"],
+    ] {
+        let o = protosync(t.path())
+            .current_dir(&contracts)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = outputs(&o);
+        assert!(!text.contains(SECRET), "{args:?}: {text}");
+        assert!(
+            text.contains("127.0.0.1:1/acme/billing.git") || args.contains(&"html"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("credentials belong in the environment"),
+            "{args:?}: {text}"
+        );
+    }
+    let page = read(t.path(), "fleet.html");
+    assert!(!page.contains(SECRET), "{page}");
+    assert!(
+        page.contains("href=\"https://127.0.0.1:1/acme/billing.git\""),
+        "{page}"
     );
 }

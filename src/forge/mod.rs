@@ -207,8 +207,77 @@ pub fn display_url(url: &str) -> String {
             None => url.to_owned(),
         }
     } else {
-        url.to_owned()
+        // scp-like `user:password@host:path` (not valid for git, but never shown as written).
+        match url.split_once('@') {
+            Some((user, host)) if !user.contains('/') && user.contains(':') => {
+                let u = user.split(':').next().unwrap_or_default();
+                format!("{u}@{host}")
+            }
+            _ => url.to_owned(),
+        }
     }
+}
+
+/// Whether a URL (or scp-like address) carries a password or, for http(s), any userinfo: a
+/// credential that belongs in the environment, not in a URL.
+pub fn has_credentials(url: &str) -> bool {
+    display_url(url) != url.trim()
+}
+
+/// `text` with the credentials of every URL in it removed, as [`display_url`] does for one
+/// URL (`https://bob:SECRET@host/x.git` → `https://host/x.git`). The last line of defence for
+/// messages that quote a configured value.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        // The scheme: the letters right before `://`.
+        let scheme_start = rest[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |j| j + 1);
+        let after = &rest[i + 3..];
+        let end = after
+            .find(|c: char| {
+                c == '/' || c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`')
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        out.push_str(&rest[..scheme_start]);
+        let scheme = &rest[scheme_start..i];
+        match authority.rfind('@') {
+            Some(at) => {
+                let user = &authority[..at];
+                let host = &authority[at + 1..];
+                let http = scheme.to_ascii_lowercase().starts_with("http");
+                match user.split_once(':') {
+                    _ if http => out.push_str(&format!("{scheme}://{host}")),
+                    Some((u, _)) => out.push_str(&format!("{scheme}://{u}@{host}")),
+                    None => out.push_str(&format!("{scheme}://{authority}")),
+                }
+            }
+            None => out.push_str(&format!("{scheme}://{authority}")),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Warns once per process (on stderr) that a configured URL carries credentials, naming where
+/// it was written but never the credentials.
+pub fn warn_credentials_in_url(place: &str, url: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if !has_credentials(url) {
+        return;
+    }
+    WARNED.call_once(|| {
+        eprintln!(
+            "warning: {place}: the URL {} carries credentials; protosync never shows or sends \
+             credentials from a URL: credentials belong in the environment (PROTOSYNC_GIT_TOKEN \
+             for git, GITHUB_TOKEN / GITLAB_TOKEN / GITEA_TOKEN / PROTOSYNC_TOKEN for forge APIs)",
+            display_url(url)
+        );
+    });
 }
 
 /// A pull request (GitLab: merge request) as protosync sees it.

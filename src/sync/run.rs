@@ -678,6 +678,13 @@ pub fn init(opts: &InitOptions) -> Result<SyncReport> {
     if opts.mappings.is_empty() {
         bail!("init needs at least one --from/--to pair");
     }
+    if config::is_url(&opts.contract) && crate::forge::has_credentials(&opts.contract) {
+        bail!(
+            "--contract {}: the URL carries credentials, and protosync.toml is committed; pass the \
+             URL without them and put the token in the environment (PROTOSYNC_GIT_TOKEN)",
+            crate::forge::display_url(&opts.contract)
+        );
+    }
     let text = init_config_text(opts);
     config::parse(&path, &text)
         .map_err(|e| anyhow!("the options do not make a valid {CONFIG_FILE}: {e:#}"))?;
