@@ -401,3 +401,104 @@ fn credentials_in_urls_are_never_shown() {
         "{page}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a lock can make protosync do
+
+/// A service repository synced from a local contract, with files of its own.
+fn service(t: &Path) -> PathBuf {
+    let bare = contracts(t);
+    let svc = t.join("svc");
+    std::fs::create_dir_all(&svc).unwrap();
+    git(&svc, &["init", "-q", "-b", "main"]);
+    write(&svc, "src/main.rs", "fn main() {}\n");
+    write(&svc, "src/keep.txt", "keep\n");
+    write(
+        &svc,
+        "protosync.toml",
+        &format!(
+            "[contract]\nrepo = \"{}\"\nref = \"v1\"\nroot = \"proto\"\n\n[[vendor]]\nfrom = \"acme/billing/v1\"\nto = \"third_party/proto/acme/billing/v1\"\n",
+            bare.display()
+        ),
+    );
+    assert_code(
+        &protosync(t).current_dir(&svc).arg("sync").output().unwrap(),
+        0,
+    );
+    git(&svc, &["add", "-A"]);
+    git(&svc, &["commit", "-q", "-m", "vendor"]);
+    svc
+}
+
+/// sha256 through the library's own helper (the one the lock uses).
+fn sha256(bytes: &[u8]) -> String {
+    protosync::sync::lock::sha256_hex(bytes)
+}
+
+/// A `[[file]]` entry outside every mapping, or not a .proto, is an error naming its line;
+/// nothing is deleted or written, with `--force` too.
+#[test]
+fn a_lock_entry_outside_the_vendored_set_is_refused_and_nothing_is_written() {
+    let t = TempDir::new().unwrap();
+    let svc = service(t.path());
+    let lock = read(&svc, "protosync.lock");
+    let main_sha = sha256(read(&svc, "src/main.rs").as_bytes());
+    let cases = [
+        ("src/main.rs", main_sha.clone(), "is not a .proto file"),
+        ("protosync.toml", "0".repeat(64), "is not a .proto file"),
+        (
+            "third_party/proto/acme/billing/v1/notes.txt",
+            "0".repeat(64),
+            "is not a .proto file",
+        ),
+        (
+            "src/evil.proto",
+            "0".repeat(64),
+            "is under no [[vendor]] mapping",
+        ),
+    ];
+    for (path, sha, why) in cases {
+        let hostile = format!(
+            "{lock}\n[[file]]\npath = \"{path}\"\nsha256 = \"{sha}\"\nfrom = \"proto/acme/billing/v1/x.proto\"\n"
+        );
+        let line = hostile
+            .lines()
+            .position(|l| l.contains(&format!("path = \"{path}\"")))
+            .unwrap()
+            + 1;
+        write(&svc, "protosync.lock", &hostile);
+        for args in [
+            &["sync", "--ref", "main", "--allow-breaking"][..],
+            &["sync", "--ref", "main", "--allow-breaking", "--force"],
+            &["status"],
+            &["check"],
+        ] {
+            let o = protosync(t.path())
+                .current_dir(&svc)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_code(&o, 2);
+            let err = stderr(&o);
+            assert!(
+                err.contains(&format!("protosync.lock:{line}:"))
+                    && err.contains(why)
+                    && err.contains(path),
+                "{path} {args:?}: {err}"
+            );
+        }
+        assert_eq!(
+            read(&svc, "protosync.lock"),
+            hostile,
+            "the lock was rewritten"
+        );
+        assert_eq!(read(&svc, "src/main.rs"), "fn main() {}\n");
+        assert_eq!(read(&svc, "src/keep.txt"), "keep\n");
+        assert!(svc.join("protosync.toml").is_file());
+        assert_eq!(
+            read(&svc, "third_party/proto/acme/billing/v1/billing.proto"),
+            BEFORE,
+            "a vendored file was written"
+        );
+    }
+}

@@ -141,6 +141,49 @@ pub fn select(cfg: &SyncConfig, protos: &Protos, at: &str) -> Result<Vec<Target>
     Ok(out)
 }
 
+/// Whether `path` (normalised, repo-relative) is one protosync may vendor: a `.proto` file
+/// strictly under some mapping's `to`. Nothing else is ever written or deleted by a sync.
+pub fn is_vendorable(cfg: &SyncConfig, path: &str) -> bool {
+    path.ends_with(".proto")
+        && !path.contains(|c: char| c.is_control())
+        && cfg.vendors.iter().any(|v| {
+            path.strip_prefix(&v.to)
+                .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+        })
+}
+
+/// Refuses a lock that lists a file protosync would never vendor (outside every mapping's
+/// `to`, or not a `.proto`): a lock comes with pull requests, and a sync deletes what its lock
+/// lists and the contract no longer has, so such an entry could make it delete source files.
+/// The error names the entry's place in the lock.
+pub fn check_lock_scope(cfg: &SyncConfig, lock: &Lock, lock_path: &Path) -> Result<()> {
+    for path in lock.files.keys() {
+        if is_vendorable(cfg, path) {
+            continue;
+        }
+        let place = lock
+            .places
+            .0
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| lock_path.display().to_string());
+        let why = if !path.ends_with(".proto") {
+            "is not a .proto file".to_owned()
+        } else {
+            let tos: Vec<String> = cfg.vendors.iter().map(|v| format!("{:?}", v.to)).collect();
+            format!("is under no [[vendor]] mapping's `to` ({})", tos.join(", "))
+        };
+        bail!(
+            "{place}: file.path: {path:?} {why}; protosync only vendors .proto files under a \
+             mapping's `to`, so a lock may list nothing else (nothing was written). If a mapping \
+             was removed or moved, delete its old files and their [[file]] entries, or delete \
+             {} and run `protosync sync` again",
+            crate::sync::lock::LOCK_FILE
+        );
+    }
+    Ok(())
+}
+
 /// The .proto files under every mapping's `to` directory and every path the lock lists, with
 /// their bytes. Paths go through [`safe_join`], so a symlink out of the repository is refused.
 pub fn scan(cfg: &SyncConfig, lock: Option<&Lock>) -> Result<BTreeMap<String, Vec<u8>>> {

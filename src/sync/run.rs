@@ -69,6 +69,9 @@ impl Workspace {
         let cfg = config::parse(config_path, text)?;
         let layout = crate::config::parse_protosync_toml(config_path, text)?;
         let lock_path = cfg.repo_root().join(LOCK_FILE);
+        if let Some(lock) = &lock {
+            plan::check_lock_scope(&cfg, lock, &lock_path)?;
+        }
         Ok(Workspace {
             cfg,
             layout,
@@ -567,6 +570,7 @@ pub fn run_sync_on(
                 )
             })
             .collect(),
+        places: Default::default(),
     };
     let lock_bytes = new_lock.to_toml();
     let lock_same = std::fs::read(&ws.lock_path).ok().as_deref() == Some(lock_bytes.as_bytes());
@@ -604,6 +608,18 @@ pub fn run_sync_on(
         Outcome::Updated
     };
     if matches!(report.outcome, Outcome::LockUpdated | Outcome::Updated) {
+        // The last line of defence of the vendored set: whatever the lock, the contract and
+        // the disk say, a sync writes and deletes only .proto files under a mapping's `to`.
+        if let Some(bad) = writes
+            .iter()
+            .find(|c| !plan::is_vendorable(&ws.cfg, &c.path))
+        {
+            bail!(
+                "refusing to {} {:?}: it is not a .proto file under a [[vendor]] mapping's `to` (nothing was written)",
+                if bad.new.is_some() { "write" } else { "delete" },
+                bad.path
+            );
+        }
         if report.changes.is_empty() && lock_same {
             // init on a copy that already matches: only the configuration is new.
         } else {
