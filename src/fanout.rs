@@ -445,6 +445,9 @@ pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
     let parsed: crate::config::ProtosyncToml =
         toml::from_str(text).map_err(|e| crate::sync::toml_error(&name, text, &e))?;
     let at = |offset: usize| crate::sync::place(&name, text, offset);
+    if let Some(secs) = crate::config::git_timeout(&name, text, parsed.git.as_ref())? {
+        crate::input::remote::set_configured_timeout(secs);
+    }
     let mut out: Vec<Service> = Vec::new();
     for (i, s) in parsed.service.iter().enumerate() {
         let n = i + 1;

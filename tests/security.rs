@@ -11,11 +11,11 @@ mod git_http;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use common::{assert_code, git, read, stderr, stdout, write};
-use git_http::{b64, Redirector, Server};
+use git_http::{b64, Redirector, Server, Silent};
 use tempfile::TempDir;
 
 const BEFORE: &str =
@@ -501,4 +501,101 @@ fn a_lock_entry_outside_the_vendored_set_is_refused_and_nothing_is_written() {
             "a vendored file was written"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Git timeouts
+
+/// A remote that accepts the connection and never answers fails after PROTOSYNC_GIT_TIMEOUT
+/// (http, ssh and git:// alike), naming the remote; `[git] timeout` in protosync.toml does the
+/// same for the sync commands.
+#[test]
+fn a_remote_that_never_answers_times_out_naming_it() {
+    let t = TempDir::new().unwrap();
+    let silent = Silent::start();
+    let port = silent.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/acme/contracts.git"),
+        format!("git://127.0.0.1:{port}/acme/contracts.git"),
+        format!("ssh://git@127.0.0.1:{port}/acme/contracts.git"),
+    ] {
+        let started = Instant::now();
+        let o = protosync(t.path())
+            .env("PROTOSYNC_GIT_TIMEOUT", "2")
+            .args([
+                "breaking",
+                &format!("{url}#branch=main"),
+                "--against",
+                &format!("{url}#branch=main"),
+            ])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&url) && err.to_ascii_lowercase().contains("timed out"),
+            "{url}: {err}"
+        );
+        assert!(took < Duration::from_secs(30), "{url}: took {took:?}");
+    }
+
+    // The configuration key, for the sync commands.
+    let svc = t.path().join("svc");
+    std::fs::create_dir_all(&svc).unwrap();
+    git(&svc, &["init", "-q", "-b", "main"]);
+    let url = format!("http://127.0.0.1:{port}/acme/contracts.git");
+    write(
+        &svc,
+        "protosync.toml",
+        &format!("[git]\ntimeout = 2\n\n[contract]\nrepo = \"{url}\"\n\n[[vendor]]\nfrom = \"acme\"\nto = \"third_party/acme\"\n"),
+    );
+    let started = Instant::now();
+    let o = protosync(t.path())
+        .current_dir(&svc)
+        .arg("status")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains(&url) && stderr(&o).contains("timed out"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    write(
+        &svc,
+        "protosync.toml",
+        &format!("[git]\ntimeout = 0\n\n[contract]\nrepo = \"{url}\"\n\n[[vendor]]\nfrom = \"acme\"\nto = \"third_party/acme\"\n"),
+    );
+    let o = protosync(t.path())
+        .current_dir(&svc)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("protosync.toml:2:11: git.timeout"),
+        "{}",
+        stderr(&o)
+    );
+    let o = protosync(t.path())
+        .env("PROTOSYNC_GIT_TIMEOUT", "soon")
+        .args([
+            "breaking",
+            &format!("{url}#branch=main"),
+            "--against",
+            &format!("{url}#branch=main"),
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("PROTOSYNC_GIT_TIMEOUT"),
+        "{}",
+        stderr(&o)
+    );
 }

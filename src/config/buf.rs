@@ -235,6 +235,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Layout> {
     }
     Ok(Layout {
         version,
+        git_timeout: None,
         source: Some(path.to_path_buf()),
         modules,
     })

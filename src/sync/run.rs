@@ -49,7 +49,11 @@ impl Workspace {
     pub fn load(config_path: &Path) -> Result<Workspace> {
         let text = std::fs::read_to_string(config_path)
             .map_err(|e| anyhow!("cannot read {}: {e}", config_path.display()))?;
-        Workspace::from_text(config_path, &text)
+        let ws = Workspace::from_text(config_path, &text)?;
+        if let Some(secs) = ws.layout.git_timeout {
+            crate::input::remote::set_configured_timeout(secs);
+        }
+        Ok(ws)
     }
 
     /// A workspace whose `protosync.toml` (at `config_path`, maybe not written yet) is `text`.
