@@ -599,3 +599,331 @@ fn a_remote_that_never_answers_times_out_naming_it() {
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a contract repository (or an input) can make protosync read
+
+/// An input directory whose buf.yaml points outside it (v2 module path, v1beta1 build root,
+/// an absolute root) is refused naming the key; the outside file is never read or printed.
+#[test]
+fn buf_yaml_roots_outside_the_input_are_refused() {
+    let t = TempDir::new().unwrap();
+    write(
+        t.path(),
+        "outside/secret.proto",
+        "OUTSIDE-FILE-CONTENT must never be printed\n",
+    );
+    let input = t.path().join("input");
+    write(
+        &input,
+        "a/a.proto",
+        "syntax = \"proto3\";\npackage a;\nmessage A {}\n",
+    );
+    let abs = t.path().join("outside").display().to_string();
+    for (yaml, key) in [
+        (
+            "version: v2\nmodules:\n  - path: ../outside\n".to_owned(),
+            "modules[0].path",
+        ),
+        (
+            "version: v2\nmodules:\n  - path: a\n  - path: a/../../outside\n".to_owned(),
+            "modules[1].path",
+        ),
+        (
+            "version: v1beta1\nbuild:\n  roots: [../outside]\n".to_owned(),
+            "build.roots[0]",
+        ),
+        (
+            format!("version: v1beta1\nbuild:\n  roots:\n    - {abs}\n"),
+            "build.roots[0]",
+        ),
+        (
+            format!("version: v2\nmodules:\n  - path: {abs}\n"),
+            "modules[0].path",
+        ),
+    ] {
+        write(&input, "buf.yaml", &yaml);
+        let dir = input.display().to_string();
+        let o = protosync(t.path())
+            .args(["breaking", &dir, "--against", &dir])
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        let text = outputs(&o);
+        assert!(
+            text.contains(key) && text.contains("buf.yaml:"),
+            "{yaml}: {text}"
+        );
+        assert!(!text.contains("OUTSIDE-FILE-CONTENT"), "{yaml}: {text}");
+    }
+}
+
+/// A contract tree with an entry git would never write (`/abs.proto`, `.`) is refused by
+/// `init` exactly as by `sync`.
+#[test]
+fn init_refuses_a_crafted_contract_tree_as_sync_does() {
+    let t = TempDir::new().unwrap();
+    let repo = t.path().join("contracts");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    for (n, name) in ["/abs.proto", "."].iter().enumerate() {
+        // A tree object written byte by byte: acme/billing/v1/<name> plus a good file.
+        let hash = |kind: &str, bytes: &[u8]| -> Vec<u8> {
+            let mut child = std::process::Command::new("git")
+                .current_dir(&repo)
+                .args(["hash-object", "-w", "--literally", "-t", kind, "--stdin"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(bytes).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success());
+            let hex = String::from_utf8(out.stdout).unwrap();
+            (0..40)
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let hex = |raw: &[u8]| raw.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let blob = hash("blob", BEFORE.as_bytes());
+        let entry = |mode: &str, name: &str, id: &[u8]| {
+            let mut e = format!("{mode} {name}\0").into_bytes();
+            e.extend_from_slice(id);
+            e
+        };
+        // Entries sorted as git sorts them (both names sort before "billing.proto"); `.` is
+        // a directory holding a .proto, `/abs.proto` a file.
+        let mut v1 = if *name == "." {
+            let inner = hash("tree", &entry("100644", "dot.proto", &blob));
+            entry("40000", name, &inner)
+        } else {
+            entry("100644", name, &blob)
+        };
+        v1.extend(entry("100644", "billing.proto", &blob));
+        let v1 = hash("tree", &v1);
+        let billing = hash("tree", &entry("40000", "v1", &v1));
+        let acme = hash("tree", &entry("40000", "billing", &billing));
+        let proto = hash("tree", &entry("40000", "acme", &acme));
+        let root = hash("tree", &entry("40000", "proto", &proto));
+        let commit = git(&repo, &["commit-tree", &hex(&root), "-m", "crafted"]);
+        git(&repo, &["update-ref", "refs/heads/main", commit.trim()]);
+
+        let svc = t.path().join(format!("svc{n}"));
+        std::fs::create_dir_all(&svc).unwrap();
+        git(&svc, &["init", "-q", "-b", "main"]);
+        let contract = repo.display().to_string();
+        let to = "third_party/proto/acme/billing/v1";
+        let o = protosync(t.path())
+            .current_dir(&svc)
+            .args(["init", "--contract", &contract, "--root", "proto"])
+            .args(["--from", "acme/billing/v1", "--to", to])
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        let init_err = stderr(&o);
+        assert!(
+            init_err.contains("refusing the contract tree"),
+            "{name}: {init_err}"
+        );
+        assert!(!svc.join("protosync.toml").exists() && !svc.join("third_party").exists());
+
+        write(
+            &svc,
+            "protosync.toml",
+            &format!("[contract]\nrepo = \"{contract}\"\nroot = \"proto\"\n\n[[vendor]]\nfrom = \"acme/billing/v1\"\nto = \"{to}\"\n"),
+        );
+        let o = protosync(t.path())
+            .current_dir(&svc)
+            .arg("sync")
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        assert_eq!(stderr(&o), init_err, "{name}: init and sync refuse alike");
+        assert!(!svc.join("third_party").exists());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration validation
+
+/// A service repository with a local contract and one config file to vary.
+fn validation_world(t: &Path) -> PathBuf {
+    service(t)
+}
+
+fn config_with(svc: &Path, extra: &str) {
+    let text = read(svc, "protosync.toml");
+    let base = text.split("\n[breaking]").next().unwrap().to_owned();
+    write(svc, "protosync.toml", &format!("{base}{extra}"));
+}
+
+/// Bad configuration is refused at load, in every command that reads it, naming the key and
+/// the line: not later, once the contract moves.
+#[test]
+fn bad_configuration_fails_at_load_in_every_command() {
+    let t = TempDir::new().unwrap();
+    let svc = validation_world(t.path());
+    for (extra, want) in [
+        ("\n[breaking]\nuse = [\"FILEE\"]\n", "breaking.use"),
+        (
+            "\n[breaking]\nexcept = [\"FIELD_NO_DELETEE\"]\n",
+            "breaking.except",
+        ),
+        ("\n[breaking]\nignore = [\"[[\"]\n", "breaking.ignore[1]"),
+    ] {
+        config_with(&svc, extra);
+        let line = read(&svc, "protosync.toml").lines().count();
+        for args in [&["check"][..], &["status"], &["sync", "--dry-run"]] {
+            let o = protosync(t.path())
+                .current_dir(&svc)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_code(&o, 2);
+            let err = stderr(&o);
+            assert!(
+                err.contains(want) && err.contains(&format!("protosync.toml:{line}:")),
+                "{extra} {args:?}: {err}"
+            );
+        }
+    }
+    config_with(&svc, "");
+
+    // A newline in vendor.to (it would corrupt diff headers) and in a lock path.
+    let good = read(&svc, "protosync.toml");
+    write(
+        &svc,
+        "protosync.toml",
+        &good.replace(
+            "to = \"third_party/proto/acme/billing/v1\"",
+            "to = \"third_party/proto\\nx\"",
+        ),
+    );
+    let o = protosync(t.path())
+        .current_dir(&svc)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("vendor[1].to") && stderr(&o).contains("control character"),
+        "{}",
+        stderr(&o)
+    );
+    write(&svc, "protosync.toml", &good);
+    let lock = read(&svc, "protosync.lock");
+    write(
+        &svc,
+        "protosync.lock",
+        &lock.replace(
+            "billing/v1/billing.proto\"",
+            "billing/v1/bil\\nling.proto\"",
+        ),
+    );
+    let o = protosync(t.path())
+        .current_dir(&svc)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("protosync.lock:")
+            && stderr(&o).contains("file[1].path")
+            && stderr(&o).contains("control character"),
+        "{}",
+        stderr(&o)
+    );
+    write(&svc, "protosync.lock", &lock);
+    assert_code(
+        &protosync(t.path())
+            .current_dir(&svc)
+            .arg("check")
+            .output()
+            .unwrap(),
+        0,
+    );
+}
+
+/// buf.yaml is read as strictly as buf 1.75 reads it: unknown keys, a list at the top, a
+/// version that is a number, rule ids and path patterns are errors at load naming the key.
+#[test]
+fn bad_buf_yaml_is_refused_like_buf_refuses_it() {
+    let t = TempDir::new().unwrap();
+    let input = t.path().join("input");
+    write(
+        &input,
+        "a/a.proto",
+        "syntax = \"proto3\";\npackage a;\nmessage A {}\n",
+    );
+    let dir = input.display().to_string();
+    for (yaml, want) in [
+        (
+            "version: v2\nbreakng:\n  use: [FILE]\n",
+            "buf.yaml:2: breakng: unknown key (did you mean breaking?)",
+        ),
+        (
+            "version: v1\nbuild:\n  excludes: []\n  rots: [a]\n",
+            "buf.yaml:4: build.rots: unknown key",
+        ),
+        (
+            "version: v2\nmodules:\n  - path: a\n    breakng: {}\n",
+            "modules[0].breakng: unknown key",
+        ),
+        ("- version: v2\n", "buf.yaml:1: the document is a list"),
+        (
+            "version: 1\n",
+            "buf.yaml:1: version: unknown buf.yaml version 1",
+        ),
+        (
+            "version: v1\nbuild:\n  roots: [a]\n",
+            "build.roots: cannot be set on version v1",
+        ),
+        (
+            "version: v2\nbreaking:\n  use: [FILEE]\n",
+            "buf.yaml:3 (breaking.use): unknown rule or category \"FILEE\"",
+        ),
+        (
+            "version: v2\nbreaking:\n  ignore: [\"[[\"]\n",
+            "breaking.ignore: invalid path pattern",
+        ),
+    ] {
+        write(&input, "buf.yaml", yaml);
+        let o = protosync(t.path())
+            .args(["breaking", &dir, "--against", &dir])
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        assert!(stderr(&o).contains(want), "{yaml}: {}", stderr(&o));
+    }
+}
+
+/// A JSON image with an enum value descriptor.proto does not have is an error, not a field
+/// of no type.
+#[test]
+fn a_json_image_with_an_unknown_enum_value_is_refused() {
+    let t = TempDir::new().unwrap();
+    let image = r#"{"file":[{"name":"a.proto","package":"a","syntax":"proto3","messageType":[{"name":"A","field":[{"name":"x","number":1,"label":"LABEL_OPTIONAL","type":"TYPE_NOPE","jsonName":"x"}]}]}]}"#;
+    write(t.path(), "img.json", image);
+    let good = image.replace("TYPE_NOPE", "TYPE_STRING");
+    write(t.path(), "good.json", &good);
+    let img = t.path().join("img.json").display().to_string();
+    let good_img = t.path().join("good.json").display().to_string();
+    let o = protosync(t.path())
+        .args(["breaking", &img, "--against", &good_img])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("file[0].messageType[0].field[0].type")
+            && stderr(&o).contains("TYPE_NOPE"),
+        "{}",
+        stderr(&o)
+    );
+    let o = protosync(t.path())
+        .args(["breaking", &good_img, "--against", &good_img])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+}

@@ -26,7 +26,7 @@ pub struct BreakingSection {
     #[serde(default)]
     pub except: Vec<toml::Spanned<String>>,
     #[serde(default)]
-    pub ignore: Vec<String>,
+    pub ignore: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub ignore_only: BTreeMap<String, Vec<String>>,
     #[serde(default)]
@@ -189,7 +189,19 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
             .iter()
             .map(|s| written(s, "breaking.except"))
             .collect(),
-        ignore: section.ignore.iter().map(|p| clean_path(p)).collect(),
+        ignore: section
+            .ignore
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let clean = clean_path(p.get_ref());
+                rules::PathMatcher::new(&clean).map_err(|e| {
+                    let (l, c) = line_col(text, p.span().start);
+                    anyhow!("{name}:{l}:{c}: breaking.ignore[{}]: {e}", i + 1)
+                })?;
+                Ok(clean)
+            })
+            .collect::<Result<_>>()?,
         ignore_only: section
             .ignore_only
             .iter()
@@ -217,6 +229,7 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
         })
         .collect();
     layout.git_timeout = git_timeout(&name, text, parsed.git.as_ref())?;
+    validate(&layout)?;
     Ok(layout)
 }
 
@@ -229,6 +242,13 @@ pub fn git_timeout(name: &str, text: &str, git: Option<&GitSection>) -> Result<O
     crate::input::remote::parse_timeout(&t.get_ref().to_string())
         .map(Some)
         .map_err(|why| anyhow!("{name}:{l}:{c}: git.timeout: {why}"))
+}
+
+/// Checks everything a layout's rules say (rule and category ids, path patterns) now, at load,
+/// in every command: a typo must fail `check` and `status` today, not the first time the
+/// contract moves and a comparison runs.
+pub fn validate(layout: &Layout) -> Result<()> {
+    rules::resolve(layout, &rules::Overrides::default()).map(|_| ())
 }
 
 /// `[build] roots`, checked: relative, inside the repository, each listed once. `[""]` when

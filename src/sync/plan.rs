@@ -104,6 +104,22 @@ fn matcher(v: &Vendor) -> Result<Option<globset::GlobMatcher>> {
 /// The contract files every mapping selects. A mapping that selects nothing is an error that
 /// names it.
 pub fn select(cfg: &SyncConfig, protos: &Protos, at: &str) -> Result<Vec<Target>> {
+    // A tree entry git itself would not write (`/abs.proto`, `.`, `..`, a control character)
+    // comes from a crafted contract repository: refused whatever the command (init, sync,
+    // status), before any mapping is applied.
+    for rel in protos.keys() {
+        match normalize_rel(rel, false) {
+            Ok(clean) if &clean == rel => {}
+            Ok(_) => bail!(
+                "contract file {:?} in {at} has an empty, `.` or absolute path component; refusing the contract tree",
+                cfg.contract.repo_path(rel)
+            ),
+            Err(why) => bail!(
+                "contract file {:?} in {at} {why}; refusing the contract tree",
+                cfg.contract.repo_path(rel)
+            ),
+        }
+    }
     let mut out = Vec::new();
     for (i, v) in cfg.vendors.iter().enumerate() {
         let m = matcher(v)?;
