@@ -157,15 +157,34 @@ pub fn select(cfg: &SyncConfig, protos: &Protos, at: &str) -> Result<Vec<Target>
     Ok(out)
 }
 
-/// Whether `path` (normalised, repo-relative) is one protosync may vendor: a `.proto` file
-/// strictly under some mapping's `to`. Nothing else is ever written or deleted by a sync.
-pub fn is_vendorable(cfg: &SyncConfig, path: &str) -> bool {
-    path.ends_with(".proto")
-        && !path.contains(|c: char| c.is_control())
-        && cfg.vendors.iter().any(|v| {
-            path.strip_prefix(&v.to)
-                .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
-        })
+/// The paths protosync may vendor: `.proto` files strictly under some mapping's `to`.
+/// Nothing else is ever written or deleted by a sync. A lookup walks the path's parent
+/// directories (no scan of every mapping), so checking a lock is linear in its size.
+pub struct VendoredSet<'a> {
+    tos: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> VendoredSet<'a> {
+    pub fn new(cfg: &'a SyncConfig) -> VendoredSet<'a> {
+        VendoredSet {
+            tos: cfg.vendors.iter().map(|v| v.to.as_str()).collect(),
+        }
+    }
+
+    /// Whether `path` (normalised, repo-relative) is in the set.
+    pub fn contains(&self, path: &str) -> bool {
+        if !path.ends_with(".proto") || path.contains(|c: char| c.is_control()) {
+            return false;
+        }
+        let mut dir = path;
+        while let Some(i) = dir.rfind('/') {
+            dir = &dir[..i];
+            if self.tos.contains(dir) {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// Refuses a lock that lists a file protosync would never vendor (outside every mapping's
@@ -173,8 +192,9 @@ pub fn is_vendorable(cfg: &SyncConfig, path: &str) -> bool {
 /// lists and the contract no longer has, so such an entry could make it delete source files.
 /// The error names the entry's place in the lock.
 pub fn check_lock_scope(cfg: &SyncConfig, lock: &Lock, lock_path: &Path) -> Result<()> {
+    let set = VendoredSet::new(cfg);
     for path in lock.files.keys() {
-        if is_vendorable(cfg, path) {
+        if set.contains(path) {
             continue;
         }
         let place = lock

@@ -614,10 +614,8 @@ pub fn run_sync_on(
     if matches!(report.outcome, Outcome::LockUpdated | Outcome::Updated) {
         // The last line of defence of the vendored set: whatever the lock, the contract and
         // the disk say, a sync writes and deletes only .proto files under a mapping's `to`.
-        if let Some(bad) = writes
-            .iter()
-            .find(|c| !plan::is_vendorable(&ws.cfg, &c.path))
-        {
+        let vendored = plan::VendoredSet::new(&ws.cfg);
+        if let Some(bad) = writes.iter().find(|c| !vendored.contains(&c.path)) {
             bail!(
                 "refusing to {} {:?}: it is not a .proto file under a [[vendor]] mapping's `to` (nothing was written)",
                 if bad.new.is_some() { "write" } else { "delete" },
