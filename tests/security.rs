@@ -886,7 +886,7 @@ fn bad_buf_yaml_is_refused_like_buf_refuses_it() {
         ),
         (
             "version: v2\nbreaking:\n  ignore: [\"[[\"]\n",
-            "breaking.ignore: invalid path pattern",
+            "buf.yaml:3: breaking.ignore[0]: invalid path pattern",
         ),
     ] {
         write(&input, "buf.yaml", yaml);

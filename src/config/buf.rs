@@ -84,6 +84,12 @@ fn breaking_section(
         ..ModuleBreaking::default()
     };
     let ignore = strings(get("ignore"), &format!("{key}.ignore"), file)?;
+    for (i, p) in ignore.iter().enumerate() {
+        super::rules::PathMatcher::new(&clean_path(p)).map_err(|e| {
+            let line = find_line(text, p, section_line);
+            anyhow!("{}: {key}.ignore[{i}]: {e}", at_line(file, line))
+        })?;
+    }
     if let Some(only) = get("ignore_only") {
         let only = only
             .as_mapping()

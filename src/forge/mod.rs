@@ -642,6 +642,31 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_scrubbed_from_every_url_in_a_text() {
+        let text =
+            "contract https://bob:SECRET@host/x.git: cannot fetch https://SECRET@host/x.git \
+                    (from ssh://git:SECRET@host/x, file:///tmp/a@b, git@github.com:o/r.git)";
+        assert_eq!(
+            redact_urls(text),
+            "contract https://host/x.git: cannot fetch https://host/x.git \
+             (from ssh://git@host/x, file:///tmp/a@b, git@github.com:o/r.git)"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+        assert_eq!(
+            redact_urls("\"https://u:p@h:8080/a\""),
+            "\"https://h:8080/a\""
+        );
+        assert!(has_credentials("https://bob:SECRET@host/x.git"));
+        assert!(has_credentials("https://tok@host/x.git"));
+        assert!(has_credentials("ssh://git:pw@host/x"));
+        assert!(has_credentials("bob:pw@host:x.git"));
+        assert!(!has_credentials("ssh://git@host/x"));
+        assert!(!has_credentials("git@github.com:o/r.git"));
+        assert!(!has_credentials("https://github.com/o/r.git"));
+        assert!(!has_credentials("../contracts"));
+    }
+
+    #[test]
     fn forges_detected_from_exact_hosts() {
         let none = env_of(&[]);
         let cases = [
