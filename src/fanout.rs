@@ -445,6 +445,9 @@ pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
     let parsed: crate::config::ProtosyncToml =
         toml::from_str(text).map_err(|e| crate::sync::toml_error(&name, text, &e))?;
     let at = |offset: usize| crate::sync::place(&name, text, offset);
+    if let Some(secs) = crate::config::git_timeout(&name, text, parsed.git.as_ref())? {
+        crate::input::remote::set_configured_timeout(secs);
+    }
     let mut out: Vec<Service> = Vec::new();
     for (i, s) in parsed.service.iter().enumerate() {
         let n = i + 1;
@@ -509,9 +512,14 @@ pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
                 ),
             }),
         };
+        // Credentials in the URL are never shown, stored or sent: the service is reached
+        // without them (tokens come from the environment), and a warning says so once.
+        let place = format!("{}: service[{n}].repo", at(s.repo.span().start));
+        crate::forge::warn_credentials_in_url(&place, repo);
+        let repo = crate::forge::display_url(repo);
         out.push(Service {
             name: sname.to_owned(),
-            repo: repo.to_owned(),
+            repo,
             branch,
             config,
             forge,

@@ -15,7 +15,11 @@ fn main() {
     match protosync::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A configured URL's credentials never reach the terminal, whatever quoted it.
+            eprintln!(
+                "error: {}",
+                protosync::forge::redact_urls(&format!("{e:#}"))
+            );
             std::process::exit(2);
         }
     }

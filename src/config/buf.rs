@@ -84,6 +84,12 @@ fn breaking_section(
         ..ModuleBreaking::default()
     };
     let ignore = strings(get("ignore"), &format!("{key}.ignore"), file)?;
+    for (i, p) in ignore.iter().enumerate() {
+        super::rules::PathMatcher::new(&clean_path(p)).map_err(|e| {
+            let line = find_line(text, p, section_line);
+            anyhow!("{}: {key}.ignore[{i}]: {e}", at_line(file, line))
+        })?;
+    }
     if let Some(only) = get("ignore_only") {
         let only = only
             .as_mapping()
@@ -134,17 +140,142 @@ fn rebase(b: &ModuleBreaking, ignore: &[String], root: &str) -> ModuleBreaking {
     out
 }
 
+/// The line of a top-level key (`key:` at the start of a line), for messages.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+/// `file:line` when the line is known, else `file`.
+fn at_line(file: &str, line: Option<usize>) -> String {
+    match line {
+        Some(l) => format!("{file}:{l}"),
+        None => file.to_owned(),
+    }
+}
+
+/// The keys buf 1.75 accepts, per version (it refuses any other: `field breakng not found`).
+fn known_keys(version: Version) -> &'static [&'static str] {
+    match version {
+        Version::V1Beta1 | Version::V1 => &["version", "name", "deps", "build", "breaking", "lint"],
+        Version::V2 => &[
+            "version", "name", "deps", "modules", "breaking", "lint", "plugins", "policies",
+        ],
+    }
+}
+
+/// Refuses keys of `map` not in `known`, naming the key (with its place) and the closest
+/// known one.
+fn refuse_unknown_keys(
+    map: &serde_yaml::Mapping,
+    known: &[&str],
+    key_prefix: &str,
+    text: &str,
+    file: &str,
+    what: &str,
+) -> Result<()> {
+    for k in map.keys() {
+        let name = match k {
+            Value::String(s) => s.clone(),
+            other => serde_yaml::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        };
+        if known.contains(&name.as_str()) {
+            continue;
+        }
+        let line = find_line(text, &format!("{name}:"), 1);
+        let hint = match crate::suggest::closest(&name, known.iter().copied(), 1).first() {
+            Some(c) => format!(" (did you mean {c}?)"),
+            None => format!(" ({what} has: {})", known.join(", ")),
+        };
+        bail!(
+            "{}: {key_prefix}{name}: unknown key{hint}; buf refuses it too",
+            at_line(file, line)
+        );
+    }
+    Ok(())
+}
+
+/// A module directory (`build.roots[i]`, `modules[i].path`): relative, inside the directory of
+/// buf.yaml, as buf requires; "" for that directory itself.
+fn module_dir(raw: &str, key: &str, text: &str, file: &str) -> Result<String> {
+    let line = find_line(text, raw, 1);
+    crate::sync::fsafe::normalize_rel(raw, true).map_err(|why| {
+        anyhow!(
+            "{}: {key}: {raw:?} {why}; a module must be inside the directory of buf.yaml",
+            at_line(file, line)
+        )
+    })
+}
+
 /// Parses a buf.yaml.
 pub fn parse(path: &Path, text: &str) -> Result<Layout> {
     let file = path.display().to_string();
     let doc: Value = serde_yaml::from_str(text).map_err(|e| anyhow!("{file}: {e}"))?;
-    let version_str = doc
-        .get("version")
-        .and_then(Value::as_str)
-        .unwrap_or("v1beta1");
-    let version = Version::parse(version_str).ok_or_else(|| {
-        anyhow!("{file}: version: unknown buf.yaml version {version_str:?} (expected v1beta1, v1 or v2)")
+    let empty = serde_yaml::Mapping::new();
+    let top = match &doc {
+        Value::Mapping(m) => m,
+        Value::Null => &empty,
+        other => {
+            let kind = match other {
+                Value::Sequence(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "not a mapping",
+            };
+            bail!("{file}:1: the document is {kind}; buf.yaml must be a mapping (`version: v2` …)")
+        }
+    };
+    let version_str = match top.get("version") {
+        None | Some(Value::Null) => "v1beta1".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            let shown = serde_yaml::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            bail!(
+                "{}: version: unknown buf.yaml version {shown} (expected v1beta1, v1 or v2, as a string: `version: v2`)",
+                at_line(&file, key_line(text, "version"))
+            )
+        }
+    };
+    let version = Version::parse(&version_str).ok_or_else(|| {
+        anyhow!(
+            "{}: version: unknown buf.yaml version {version_str:?} (expected v1beta1, v1 or v2)",
+            at_line(&file, key_line(text, "version"))
+        )
     })?;
+    refuse_unknown_keys(
+        top,
+        known_keys(version),
+        "",
+        text,
+        &file,
+        &format!("buf.yaml {version}"),
+    )?;
+    if let Some(build) = top.get("build").filter(|b| !b.is_null()) {
+        let map = build.as_mapping().ok_or_else(|| {
+            anyhow!(
+                "{}: build: expected a mapping",
+                at_line(&file, key_line(text, "build"))
+            )
+        })?;
+        refuse_unknown_keys(map, &["roots", "excludes"], "build.", text, &file, "build")?;
+        if version == Version::V1 && map.get("roots").is_some_and(|r| !r.is_null()) {
+            bail!(
+                "{}: build.roots: cannot be set on version v1 (buf refuses it too; use v1beta1, or one buf.yaml per module)",
+                at_line(&file, find_line(text, "roots:", 1))
+            );
+        }
+    }
     let (breaking, ignore) = breaking_section(doc.get("breaking"), text, &file, "breaking")?;
     let mut modules = Vec::new();
     match version {
@@ -161,9 +292,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Layout> {
                 "build.excludes",
                 &file,
             )?;
-            for root in roots {
-                let root = clean_path(&root);
-                let root = if root == "." { String::new() } else { root };
+            for (i, raw) in roots.iter().enumerate() {
+                let root = module_dir(raw, &format!("build.roots[{i}]"), text, &file)?;
                 // v1beta1 ignores are relative to the roots already.
                 let mut b = breaking.clone();
                 b.ignore = ignore.iter().map(|p| clean_path(p)).collect();
@@ -208,12 +338,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Layout> {
                 });
             }
             for (i, m) in list.iter().enumerate() {
-                let root = m
-                    .get("path")
-                    .and_then(Value::as_str)
-                    .map(clean_path)
-                    .unwrap_or_default();
-                let root = if root == "." { String::new() } else { root };
+                let map = m
+                    .as_mapping()
+                    .ok_or_else(|| anyhow!("{file}: modules[{i}]: expected a mapping"))?;
+                refuse_unknown_keys(
+                    map,
+                    &["path", "name", "excludes", "includes", "lint", "breaking"],
+                    &format!("modules[{i}]."),
+                    text,
+                    &file,
+                    "a module",
+                )?;
+                let root = match m.get("path") {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(p)) => {
+                        module_dir(p, &format!("modules[{i}].path"), text, &file)?
+                    }
+                    Some(_) => bail!("{file}: modules[{i}].path: expected a string"),
+                };
                 let excludes =
                     strings(m.get("excludes"), &format!("modules[{i}].excludes"), &file)?;
                 let (own, own_ignore) = match m.get("breaking") {
@@ -233,9 +375,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Layout> {
             }
         }
     }
-    Ok(Layout {
+    let layout = Layout {
         version,
+        git_timeout: None,
         source: Some(path.to_path_buf()),
         modules,
-    })
+    };
+    super::validate(&layout).map_err(|e| anyhow!("{e:#}"))?;
+    Ok(layout)
 }

@@ -26,7 +26,7 @@ pub struct BreakingSection {
     #[serde(default)]
     pub except: Vec<toml::Spanned<String>>,
     #[serde(default)]
-    pub ignore: Vec<String>,
+    pub ignore: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub ignore_only: BTreeMap<String, Vec<String>>,
     #[serde(default)]
@@ -60,6 +60,17 @@ pub struct ProtosyncToml {
     pub service: Vec<crate::sync::config::ServiceSection>,
     #[serde(default)]
     pub build: Option<BuildSection>,
+    #[serde(default)]
+    pub git: Option<GitSection>,
+}
+
+/// `[git]`: network settings of the git operations (fetching contracts, pushing sync branches).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitSection {
+    /// Connect and idle timeout in seconds (`PROTOSYNC_GIT_TIMEOUT` wins).
+    #[serde(default)]
+    pub timeout: Option<toml::Spanned<i64>>,
 }
 
 /// `[build]`: where the .proto files of a repository are rooted (import paths are relative to
@@ -109,12 +120,15 @@ pub struct Layout {
     /// The file the configuration came from, if any.
     pub source: Option<PathBuf>,
     pub modules: Vec<Module>,
+    /// `[git] timeout` of a protosync.toml, in seconds.
+    pub git_timeout: Option<u64>,
 }
 
 impl Layout {
     fn default_for(version: Version) -> Layout {
         Layout {
             version,
+            git_timeout: None,
             source: None,
             modules: vec![Module {
                 root: PathBuf::new(),
@@ -175,7 +189,19 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
             .iter()
             .map(|s| written(s, "breaking.except"))
             .collect(),
-        ignore: section.ignore.iter().map(|p| clean_path(p)).collect(),
+        ignore: section
+            .ignore
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let clean = clean_path(p.get_ref());
+                rules::PathMatcher::new(&clean).map_err(|e| {
+                    let (l, c) = line_col(text, p.span().start);
+                    anyhow!("{name}:{l}:{c}: breaking.ignore[{}]: {e}", i + 1)
+                })?;
+                Ok(clean)
+            })
+            .collect::<Result<_>>()?,
         ignore_only: section
             .ignore_only
             .iter()
@@ -202,7 +228,27 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
             breaking: breaking.clone(),
         })
         .collect();
+    layout.git_timeout = git_timeout(&name, text, parsed.git.as_ref())?;
+    validate(&layout)?;
     Ok(layout)
+}
+
+/// `[git] timeout`, checked (whole seconds, 1 to 86400).
+pub fn git_timeout(name: &str, text: &str, git: Option<&GitSection>) -> Result<Option<u64>> {
+    let Some(t) = git.and_then(|g| g.timeout.as_ref()) else {
+        return Ok(None);
+    };
+    let (l, c) = line_col(text, t.span().start);
+    crate::input::remote::parse_timeout(&t.get_ref().to_string())
+        .map(Some)
+        .map_err(|why| anyhow!("{name}:{l}:{c}: git.timeout: {why}"))
+}
+
+/// Checks everything a layout's rules say (rule and category ids, path patterns) now, at load,
+/// in every command: a typo must fail `check` and `status` today, not the first time the
+/// contract moves and a comparison runs.
+pub fn validate(layout: &Layout) -> Result<()> {
+    rules::resolve(layout, &rules::Overrides::default()).map(|_| ())
 }
 
 /// `[build] roots`, checked: relative, inside the repository, each listed once. `[""]` when

@@ -136,6 +136,11 @@ pub struct Overrides {
 
 pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules>> {
     let version = layout.version;
+    let source = layout
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "configuration".to_owned());
     let mut out = Vec::new();
     for m in &layout.modules {
         let b = &m.breaking;
@@ -173,7 +178,9 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules
         for (w, paths) in &b.ignore_only {
             let rules = expand_written(w, version)?;
             for p in paths {
-                ignore_only.push((rules.clone(), PathMatcher::new(p)?));
+                let m = PathMatcher::new(p)
+                    .map_err(|e| anyhow!("{source}: breaking.ignore_only.{}: {e}", w.id))?;
+                ignore_only.push((rules.clone(), m));
             }
         }
         let mut allow = Vec::new();
@@ -195,7 +202,7 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules
             ignore: b
                 .ignore
                 .iter()
-                .map(|p| PathMatcher::new(p))
+                .map(|p| PathMatcher::new(p).map_err(|e| anyhow!("{source}: breaking.ignore: {e}")))
                 .collect::<Result<_>>()?,
             ignore_only,
             ignore_unstable_packages: b.ignore_unstable_packages,

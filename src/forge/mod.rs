@@ -139,24 +139,45 @@ impl fmt::Display for RepoRef {
     }
 }
 
-/// Which forge a remote URL is on: github.com (and `*.github.com`, `*.ghe.com`, hosts
-/// containing "github", the usual GitHub Enterprise names) → GitHub; gitlab.com or a host
-/// containing "gitlab" → GitLab; hosts containing "gitea", "codeberg" or "forgejo" → Gitea;
-/// else `None` (the caller then needs `--forge`).
+/// Which forge a remote URL is on, by exact host (never by a part of its name: a host called
+/// `github.attacker.example` is not GitHub, and gets no GitHub token):
+/// * GitHub: `github.com`, `ssh.github.com`, `*.ghe.com` (GitHub's own domain for Enterprise
+///   Cloud), the host of `$GITHUB_SERVER_URL` (set by GitHub Actions) or of `$GITHUB_API_URL`;
+/// * GitLab: `gitlab.com`, the host of `$CI_SERVER_URL` (set by GitLab CI), `$GITLAB_API_URL`
+///   or `$CI_API_V4_URL`;
+/// * Gitea/Forgejo: `codeberg.org`, the host of `$GITEA_API_URL`;
+///
+/// else `None`: the caller then needs `--forge` (or `forge =` in a `[[service]]`).
 pub fn detect(url: &str) -> Option<ForgeKind> {
+    detect_with_env(url, &|name| std::env::var(name).ok())
+}
+
+/// [`detect`] reading the environment through `env`.
+pub fn detect_with_env(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<ForgeKind> {
     let remote = split_remote(url).ok()?;
     let host = strip_port(&remote.host).to_ascii_lowercase();
     if host.is_empty() {
         return None;
     }
-    if host.contains("github") || host.ends_with(".ghe.com") {
-        Some(ForgeKind::Github)
-    } else if host.contains("gitlab") {
-        Some(ForgeKind::Gitlab)
-    } else if ["gitea", "codeberg", "forgejo"]
-        .iter()
-        .any(|n| host.contains(n))
+    let configured = |vars: &[&str]| {
+        vars.iter().any(|var| {
+            env(var)
+                .and_then(|v| split_remote(v.trim()).ok())
+                .filter(|r| !r.local)
+                .is_some_and(|r| strip_port(&r.host).eq_ignore_ascii_case(&host))
+        })
+    };
+    if host == "github.com"
+        || host == "ssh.github.com"
+        || host.ends_with(".ghe.com")
+        || configured(&["GITHUB_SERVER_URL", "GITHUB_API_URL"])
     {
+        Some(ForgeKind::Github)
+    } else if host == "gitlab.com"
+        || configured(&["CI_SERVER_URL", "GITLAB_API_URL", "CI_API_V4_URL"])
+    {
+        Some(ForgeKind::Gitlab)
+    } else if host == "codeberg.org" || configured(&["GITEA_API_URL"]) {
         Some(ForgeKind::Gitea)
     } else {
         None
@@ -186,8 +207,77 @@ pub fn display_url(url: &str) -> String {
             None => url.to_owned(),
         }
     } else {
-        url.to_owned()
+        // scp-like `user:password@host:path` (not valid for git, but never shown as written).
+        match url.split_once('@') {
+            Some((user, host)) if !user.contains('/') && user.contains(':') => {
+                let u = user.split(':').next().unwrap_or_default();
+                format!("{u}@{host}")
+            }
+            _ => url.to_owned(),
+        }
     }
+}
+
+/// Whether a URL (or scp-like address) carries a password or, for http(s), any userinfo: a
+/// credential that belongs in the environment, not in a URL.
+pub fn has_credentials(url: &str) -> bool {
+    display_url(url) != url.trim()
+}
+
+/// `text` with the credentials of every URL in it removed, as [`display_url`] does for one
+/// URL (`https://bob:SECRET@host/x.git` → `https://host/x.git`). The last line of defence for
+/// messages that quote a configured value.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        // The scheme: the letters right before `://`.
+        let scheme_start = rest[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |j| j + 1);
+        let after = &rest[i + 3..];
+        let end = after
+            .find(|c: char| {
+                c == '/' || c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`')
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        out.push_str(&rest[..scheme_start]);
+        let scheme = &rest[scheme_start..i];
+        match authority.rfind('@') {
+            Some(at) => {
+                let user = &authority[..at];
+                let host = &authority[at + 1..];
+                let http = scheme.to_ascii_lowercase().starts_with("http");
+                match user.split_once(':') {
+                    _ if http => out.push_str(&format!("{scheme}://{host}")),
+                    Some((u, _)) => out.push_str(&format!("{scheme}://{u}@{host}")),
+                    None => out.push_str(&format!("{scheme}://{authority}")),
+                }
+            }
+            None => out.push_str(&format!("{scheme}://{authority}")),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Warns once per process (on stderr) that a configured URL carries credentials, naming where
+/// it was written but never the credentials.
+pub fn warn_credentials_in_url(place: &str, url: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if !has_credentials(url) {
+        return;
+    }
+    WARNED.call_once(|| {
+        eprintln!(
+            "warning: {place}: the URL {} carries credentials; protosync never shows or sends \
+             credentials from a URL: credentials belong in the environment (PROTOSYNC_GIT_TOKEN \
+             for git, GITHUB_TOKEN / GITLAB_TOKEN / GITEA_TOKEN / PROTOSYNC_TOKEN for forge APIs)",
+            display_url(url)
+        );
+    });
 }
 
 /// A pull request (GitLab: merge request) as protosync sees it.
@@ -552,7 +642,33 @@ mod tests {
     }
 
     #[test]
-    fn forges_detected_from_hosts() {
+    fn credentials_are_scrubbed_from_every_url_in_a_text() {
+        let text =
+            "contract https://bob:SECRET@host/x.git: cannot fetch https://SECRET@host/x.git \
+                    (from ssh://git:SECRET@host/x, file:///tmp/a@b, git@github.com:o/r.git)";
+        assert_eq!(
+            redact_urls(text),
+            "contract https://host/x.git: cannot fetch https://host/x.git \
+             (from ssh://git@host/x, file:///tmp/a@b, git@github.com:o/r.git)"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+        assert_eq!(
+            redact_urls("\"https://u:p@h:8080/a\""),
+            "\"https://h:8080/a\""
+        );
+        assert!(has_credentials("https://bob:SECRET@host/x.git"));
+        assert!(has_credentials("https://tok@host/x.git"));
+        assert!(has_credentials("ssh://git:pw@host/x"));
+        assert!(has_credentials("bob:pw@host:x.git"));
+        assert!(!has_credentials("ssh://git@host/x"));
+        assert!(!has_credentials("git@github.com:o/r.git"));
+        assert!(!has_credentials("https://github.com/o/r.git"));
+        assert!(!has_credentials("../contracts"));
+    }
+
+    #[test]
+    fn forges_detected_from_exact_hosts() {
+        let none = env_of(&[]);
         let cases = [
             (
                 "https://github.com/acme/billing.git",
@@ -560,11 +676,11 @@ mod tests {
             ),
             ("git@github.com:acme/billing.git", Some(ForgeKind::Github)),
             (
-                "ssh://git@ssh.github.com:443/acme/billing.git",
+                "https://GitHub.com/acme/billing.git",
                 Some(ForgeKind::Github),
             ),
             (
-                "https://github.acme.corp/acme/billing.git",
+                "ssh://git@ssh.github.com:443/acme/billing.git",
                 Some(ForgeKind::Github),
             ),
             (
@@ -576,6 +692,38 @@ mod tests {
                 Some(ForgeKind::Gitlab),
             ),
             (
+                "https://codeberg.org/acme/billing.git",
+                Some(ForgeKind::Gitea),
+            ),
+            // A name is not a host: none of these is GitHub, GitLab or Gitea.
+            ("https://github.acme.corp/acme/billing.git", None),
+            ("https://github.com.attacker.example/acme/billing.git", None),
+            ("https://notgithub.com/acme/billing.git", None),
+            ("https://attacker.example/github.com/billing.git", None),
+            ("https://ghe.com.attacker.example/a/b.git", None),
+            ("git@gitlab.acme.corp:group/billing.git", None),
+            ("https://gitea.acme.corp/acme/billing.git", None),
+            ("https://forgejo.example/acme/billing.git", None),
+            ("https://git.acme.corp/acme/billing.git", None),
+            ("file:///srv/git/acme/billing.git", None),
+            ("/srv/git/github/billing.git", None),
+            ("http://127.0.0.1:8080/acme/billing.git", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(detect_with_env(url, &none), want, "{url}");
+        }
+        // Hosts the environment names (CI sets these), matched exactly too.
+        let ci = env_of(&[
+            ("GITHUB_SERVER_URL", "https://github.acme.corp"),
+            ("CI_SERVER_URL", "https://gitlab.acme.corp"),
+            ("GITEA_API_URL", "https://gitea.acme.corp/api/v1"),
+        ]);
+        for (url, want) in [
+            (
+                "https://github.acme.corp/acme/billing.git",
+                Some(ForgeKind::Github),
+            ),
+            (
                 "git@gitlab.acme.corp:group/billing.git",
                 Some(ForgeKind::Gitlab),
             ),
@@ -583,21 +731,10 @@ mod tests {
                 "https://gitea.acme.corp/acme/billing.git",
                 Some(ForgeKind::Gitea),
             ),
-            (
-                "https://codeberg.org/acme/billing.git",
-                Some(ForgeKind::Gitea),
-            ),
-            (
-                "https://forgejo.example/acme/billing.git",
-                Some(ForgeKind::Gitea),
-            ),
-            ("https://git.acme.corp/acme/billing.git", None),
-            ("file:///srv/git/acme/billing.git", None),
-            ("/srv/git/github/billing.git", None),
-            ("http://127.0.0.1:8080/acme/billing.git", None),
-        ];
-        for (url, want) in cases {
-            assert_eq!(detect(url), want, "{url}");
+            ("https://github.acme.corp.attacker.example/a/b.git", None),
+            ("https://acme.corp/a/b.git", None),
+        ] {
+            assert_eq!(detect_with_env(url, &ci), want, "{url}");
         }
     }
 

@@ -285,6 +285,7 @@ fn split_json(bytes: &[u8]) -> Result<Vec<Entry>, String> {
                 .collect()
         })
         .unwrap_or_default();
+    super::json_enums::check(&value, &decoder().set).map_err(|e| format!(" in JSON ({e})"))?;
     let options = DeserializeOptions::new().deny_unknown_fields(false);
     let set = DynamicMessage::deserialize_with_options(decoder().set.clone(), value, &options)
         .map_err(|e| format!(" in JSON ({e})"))?;

@@ -7,6 +7,7 @@
 
 pub mod git;
 pub mod image;
+mod json_enums;
 pub mod remote;
 pub mod spec;
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{
     AutotagOption, Cred, CredentialType, FetchOptions, Oid, ProxyOptions, RemoteCallbacks,
-    Repository,
+    RemoteRedirect, Repository,
 };
 
 use super::{git, GitWant, LoadOptions, Spec};
@@ -49,6 +49,118 @@ const DEPTH_FULL: i32 = 0;
 const DEPTH_UNSHALLOW: i32 = i32::MAX;
 /// Calls of the credentials callback before giving up (libgit2 calls it again on failure).
 const MAX_CREDENTIAL_CALLS: u32 = 3;
+/// Default time to wait for a connection to a remote (http, https, ssh, git://).
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time to wait for a remote to send anything once connected: a server that accepts
+/// the connection and then says nothing fails after this long instead of hanging CI.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The environment variable that sets both timeouts, in seconds (it wins over the config).
+pub const TIMEOUT_VAR: &str = "PROTOSYNC_GIT_TIMEOUT";
+
+/// `[git] timeout` of the protosync.toml a command read, in seconds (0 = not configured).
+static CONFIGURED_TIMEOUT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Sets the git network timeout from a configuration (`[git] timeout`, seconds, both the
+/// connect and the idle timeout). `PROTOSYNC_GIT_TIMEOUT` still wins.
+pub fn set_configured_timeout(secs: u64) {
+    CONFIGURED_TIMEOUT.store(secs, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The git network timeouts: (connect, idle) and where they came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Timeouts {
+    connect: Duration,
+    idle: Duration,
+    source: &'static str,
+}
+
+/// Parses a timeout in whole seconds, 1 to 86400.
+pub fn parse_timeout(text: &str) -> std::result::Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a timeout in seconds (a whole number from 1 to 86400)"
+        )),
+    }
+}
+
+fn timeouts() -> Result<Timeouts> {
+    if let Some(v) = std::env::var_os(TIMEOUT_VAR) {
+        let text = v.to_string_lossy();
+        let secs = parse_timeout(&text).map_err(|why| anyhow!("{TIMEOUT_VAR}: {why}"))?;
+        let d = Duration::from_secs(secs);
+        return Ok(Timeouts {
+            connect: d,
+            idle: d,
+            source: TIMEOUT_VAR,
+        });
+    }
+    match CONFIGURED_TIMEOUT.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Ok(Timeouts {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            idle: DEFAULT_IDLE_TIMEOUT,
+            source: "default",
+        }),
+        secs => Ok(Timeouts {
+            connect: Duration::from_secs(secs),
+            idle: Duration::from_secs(secs),
+            source: "[git] timeout",
+        }),
+    }
+}
+
+/// Sets libgit2's connect and idle timeouts (process-wide; every caller sets the same values)
+/// before a network operation. They apply to http(s), git:// and ssh alike: libgit2 polls its
+/// sockets with them and hands the idle timeout to libssh2.
+fn apply_timeouts() -> Result<Timeouts> {
+    let t = timeouts()?;
+    let ms = |d: Duration| d.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: these only store an int in libgit2's global settings, read when a socket is
+    // opened; every thread stores the same values.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(ms(t.connect))
+            .map_err(|e| anyhow!("cannot set the git connect timeout: {}", e.message()))?;
+        git2::opts::set_server_timeout_in_milliseconds(ms(t.idle))
+            .map_err(|e| anyhow!("cannot set the git timeout: {}", e.message()))?;
+    }
+    Ok(t)
+}
+
+/// A hint for an error message of libgit2 that reports a timeout.
+fn timeout_hint(message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if !(lower.contains("timed out") || lower.contains("timeout")) {
+        return String::new();
+    }
+    match timeouts() {
+        Ok(t) if t.source == "default" => format!(
+            "; no answer within {} s (connect) / {} s (idle): set {TIMEOUT_VAR} or `[git] timeout` (seconds) to wait longer",
+            t.connect.as_secs(),
+            t.idle.as_secs()
+        ),
+        Ok(t) => format!(
+            "; no answer within {} s ({}): raise it to wait longer",
+            t.idle.as_secs(),
+            t.source
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+/// The message for a redirect to another host that libgit2 refused because a token is held
+/// for the original host (`cannot redirect from 'a' to 'b'`), if `message` is one.
+fn redirect_refusal(url: &RemoteUrl, auth: &Auth, message: &str) -> Option<String> {
+    let rest = message.split("cannot redirect from '").nth(1)?;
+    let (from, rest) = rest.split_once('\'')?;
+    let to = rest.strip_prefix(" to '")?.split('\'').next()?;
+    let var = auth.token.as_ref().map(|(v, _)| *v).unwrap_or("the token");
+    Some(format!(
+        "{from} redirected to another host, {to}; protosync holds a token ({var}) for {} and never \
+         sends it to another host, so it does not follow the redirect: use the repository's new URL \
+         (on {to}) instead",
+        url.host
+    ))
+}
 
 /// Fetches what `spec` wants from its remote into the cache (or, with `opts.offline`, only
 /// looks in the cache) and resolves it to a commit.
@@ -595,9 +707,9 @@ struct Auth {
 }
 
 impl Auth {
-    /// `PROTOSYNC_GIT_TOKEN` for any http(s) remote; else `GITHUB_TOKEN`, but only for GitHub
-    /// hosts (github.com, or the host of `$GITHUB_SERVER_URL`): an ambient CI token is not
-    /// handed to whatever server a spec names.
+    /// `PROTOSYNC_GIT_TOKEN` for any http(s) remote; else `GITHUB_TOKEN`, but only for the
+    /// GitHub host (the host of `$GITHUB_SERVER_URL`, else github.com): an ambient CI token is
+    /// not handed to whatever server a spec names.
     fn from_env(url: &RemoteUrl) -> Auth {
         let var = |name: &str| std::env::var(name).ok().filter(|t| !t.trim().is_empty());
         if !url.is_http() {
@@ -608,17 +720,33 @@ impl Auth {
                 token: Some(("PROTOSYNC_GIT_TOKEN", t.trim().to_owned())),
             };
         }
-        let server_host =
-            var("GITHUB_SERVER_URL").and_then(|s| RemoteUrl::parse(&s).ok().map(|u| u.host));
-        let github = url.host == "github.com"
-            || url.host.ends_with(".github.com")
-            || server_host.as_deref() == Some(url.host.as_str());
+        // With `GITHUB_SERVER_URL` (set by GitHub Actions, `https://github.com` or an
+        // Enterprise server) that host alone; without it, github.com alone.
+        let github_host = match var("GITHUB_SERVER_URL") {
+            Some(s) => RemoteUrl::parse(s.trim())
+                .ok()
+                .filter(RemoteUrl::is_http)
+                .map(|u| u.host),
+            None => Some("github.com".to_owned()),
+        };
+        let github = github_host.as_deref() == Some(url.host.as_str());
         let token = if github {
             var("GITHUB_TOKEN").map(|t| ("GITHUB_TOKEN", t.trim().to_owned()))
         } else {
             None
         };
         Auth { token }
+    }
+
+    /// Which redirects libgit2 may follow: with a token, none to another host (libgit2 sends
+    /// custom headers, the token among them, to wherever it is redirected); without one, the
+    /// default (the first request only).
+    fn redirects(&self) -> RemoteRedirect {
+        if self.token.is_some() {
+            RemoteRedirect::None
+        } else {
+            RemoteRedirect::Initial
+        }
     }
 
     /// The `Authorization` header carrying the token.
@@ -1005,14 +1133,28 @@ impl Fetcher<'_> {
             .depth(depth)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
+            .follow_redirects(self.auth.redirects())
             .custom_headers(&headers);
-        let result = remote.fetch(refspecs, Some(&mut fo), Some("protosync: fetch"));
+        let result = match apply_timeouts() {
+            Ok(_) => remote.fetch(refspecs, Some(&mut fo), Some("protosync: fetch")),
+            Err(e) => {
+                return Err(FetchError {
+                    error: e,
+                    shallow_refused: false,
+                })
+            }
+        };
         drop(fo);
         if let Err(e) = result {
             let message = self.auth.redact(e.message());
             let shallow_refused = message.contains("shallow");
             let error = match auth_failure.into_inner() {
                 Some(reason) => anyhow!("cannot fetch {}: {reason}", self.url.display),
+                None if redirect_refusal(self.url, &self.auth, &message).is_some() => anyhow!(
+                    "cannot fetch {}: {}",
+                    self.url.display,
+                    redirect_refusal(self.url, &self.auth, &message).unwrap_or_default()
+                ),
                 None => {
                     let mut hint = String::new();
                     if message.contains("404") || message.contains("403") {
@@ -1031,6 +1173,7 @@ impl Fetcher<'_> {
                             self.url.host
                         ));
                     }
+                    hint.push_str(&timeout_hint(&message));
                     if self.had_cache {
                         hint.push_str(
                             "; the cache holds an earlier fetch: add --offline to use it",
@@ -1116,6 +1259,7 @@ impl Link {
             RemoteCallbacks<'_>,
             ProxyOptions<'_>,
             &[&str],
+            RemoteRedirect,
         ) -> Result<T, git2::Error>,
     ) -> Result<T> {
         let calls = Cell::new(0u32);
@@ -1131,13 +1275,23 @@ impl Link {
         });
         let mut proxy = ProxyOptions::new();
         proxy.auto();
-        op(&mut remote, callbacks, proxy, &headers).map_err(|e| match failure.borrow().as_ref() {
-            Some(reason) => anyhow!("cannot {what} {}: {reason}", self.url.display),
-            None => anyhow!(
-                "cannot {what} {}: {}",
-                self.url.display,
-                self.auth.redact(e.message())
-            ),
+        apply_timeouts()?;
+        let redirects = self.auth.redirects();
+        op(&mut remote, callbacks, proxy, &headers, redirects).map_err(|e| {
+            match failure.borrow().as_ref() {
+                Some(reason) => anyhow!("cannot {what} {}: {reason}", self.url.display),
+                None => {
+                    let message = self.auth.redact(e.message());
+                    match redirect_refusal(&self.url, &self.auth, &message) {
+                        Some(why) => anyhow!("cannot {what} {}: {why}", self.url.display),
+                        None => anyhow!(
+                            "cannot {what} {}: {message}{}",
+                            self.url.display,
+                            timeout_hint(&message)
+                        ),
+                    }
+                }
+            }
         })
     }
 
@@ -1146,23 +1300,28 @@ impl Link {
     /// deleted).
     pub fn fetch_branch(&self, repo: &Repository, branch: &str, into: &str) -> Result<Option<Oid>> {
         let refspec = format!("+refs/heads/{branch}:{into}");
-        let advertised = self.run(repo, "fetch from", |remote, callbacks, proxy, headers| {
-            let mut fo = FetchOptions::new();
-            fo.remote_callbacks(callbacks)
-                .proxy_options(proxy)
-                .download_tags(AutotagOption::None)
-                .update_fetchhead(false)
-                .custom_headers(headers);
-            remote.fetch(&[refspec.as_str()], Some(&mut fo), Some("protosync: fetch"))?;
-            Ok(remote
-                .list()
-                .map(|heads| {
-                    heads
-                        .iter()
-                        .any(|h| h.name() == format!("refs/heads/{branch}"))
-                })
-                .unwrap_or(false))
-        })?;
+        let advertised = self.run(
+            repo,
+            "fetch from",
+            |remote, callbacks, proxy, headers, redirects| {
+                let mut fo = FetchOptions::new();
+                fo.remote_callbacks(callbacks)
+                    .proxy_options(proxy)
+                    .download_tags(AutotagOption::None)
+                    .update_fetchhead(false)
+                    .follow_redirects(redirects)
+                    .custom_headers(headers);
+                remote.fetch(&[refspec.as_str()], Some(&mut fo), Some("protosync: fetch"))?;
+                Ok(remote
+                    .list()
+                    .map(|heads| {
+                        heads
+                            .iter()
+                            .any(|h| h.name() == format!("refs/heads/{branch}"))
+                    })
+                    .unwrap_or(false))
+            },
+        )?;
         if !advertised {
             if let Ok(mut r) = repo.find_reference(into) {
                 let _ = r.delete();
@@ -1180,7 +1339,7 @@ impl Link {
         self.run(
             repo,
             "push to",
-            move |remote, mut callbacks, proxy, headers| {
+            move |remote, mut callbacks, proxy, headers, redirects| {
                 callbacks.push_update_reference(move |name, status| {
                     if let Some(why) = status {
                         sink.lock()
@@ -1192,6 +1351,7 @@ impl Link {
                 let mut po = git2::PushOptions::new();
                 po.remote_callbacks(callbacks)
                     .proxy_options(proxy)
+                    .follow_redirects(redirects)
                     .custom_headers(headers);
                 remote.push(&[refspec], Some(&mut po))
             },

@@ -195,11 +195,16 @@ pub fn parse(path: &Path, text: &str) -> Result<SyncConfig> {
             )
         })?,
     };
-    let contract = Contract {
-        repo: repo.to_owned(),
-        ref_,
-        root,
+    // Credentials in the URL are never shown, stored or sent: the contract is fetched without
+    // them (tokens come from the environment), and a warning says so once.
+    let place = format!("{}: contract.repo", at(section.repo.span().start));
+    crate::forge::warn_credentials_in_url(&place, repo);
+    let repo = if is_url(repo) {
+        crate::forge::display_url(repo)
+    } else {
+        repo.to_owned()
     };
+    let contract = Contract { repo, ref_, root };
 
     if parsed.vendor.is_empty() {
         bail!("{name}: no [[vendor]] mapping (add `[[vendor]] from = \"…\" to = \"…\"`)");

@@ -51,6 +51,12 @@ pub fn normalize_rel(rel: &str, allow_empty: bool) -> std::result::Result<String
     if rel.contains('\0') {
         return Err("contains a NUL character".into());
     }
+    if let Some(c) = rel.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "contains a control character (U+{:04X}); paths must be printable",
+            c as u32
+        ));
+    }
     if rel.contains('\\') {
         return Err("contains a backslash (write paths with forward slashes)".into());
     }

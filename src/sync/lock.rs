@@ -56,7 +56,23 @@ pub struct Lock {
     pub contract: LockedContract,
     /// Repo-relative path (forward slashes, normalised) → file; sorted by path.
     pub files: BTreeMap<String, LockedFile>,
+    /// Where each `[[file]]` entry's `path` was written (`protosync.lock:7:8`), for messages;
+    /// empty for a lock that was not read from a file. Not part of the lock's value.
+    pub places: Places,
 }
+
+/// Path → where it was written in the lock file. Equal to any other (two locks with the same
+/// content are the same lock wherever their entries were written).
+#[derive(Debug, Clone, Default)]
+pub struct Places(pub BTreeMap<String, String>);
+
+impl PartialEq for Places {
+    fn eq(&self, _: &Places) -> bool {
+        true
+    }
+}
+
+impl Eq for Places {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,7 +201,11 @@ impl Lock {
                 },
             );
         }
-        Ok(Lock { contract, files })
+        Ok(Lock {
+            contract,
+            files,
+            places: Places(first_seen),
+        })
     }
 
     /// The lock as written to disk: the header comment, `version`, `[contract]`, then one
@@ -269,6 +289,7 @@ mod tests {
                 commit: COMMIT.into(),
             },
             files,
+            places: Places::default(),
         }
     }
 

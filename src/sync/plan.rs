@@ -104,6 +104,22 @@ fn matcher(v: &Vendor) -> Result<Option<globset::GlobMatcher>> {
 /// The contract files every mapping selects. A mapping that selects nothing is an error that
 /// names it.
 pub fn select(cfg: &SyncConfig, protos: &Protos, at: &str) -> Result<Vec<Target>> {
+    // A tree entry git itself would not write (`/abs.proto`, `.`, `..`, a control character)
+    // comes from a crafted contract repository: refused whatever the command (init, sync,
+    // status), before any mapping is applied.
+    for rel in protos.keys() {
+        match normalize_rel(rel, false) {
+            Ok(clean) if &clean == rel => {}
+            Ok(_) => bail!(
+                "contract file {:?} in {at} has an empty, `.` or absolute path component; refusing the contract tree",
+                cfg.contract.repo_path(rel)
+            ),
+            Err(why) => bail!(
+                "contract file {:?} in {at} {why}; refusing the contract tree",
+                cfg.contract.repo_path(rel)
+            ),
+        }
+    }
     let mut out = Vec::new();
     for (i, v) in cfg.vendors.iter().enumerate() {
         let m = matcher(v)?;
@@ -139,6 +155,69 @@ pub fn select(cfg: &SyncConfig, protos: &Protos, at: &str) -> Result<Vec<Target>
         }
     }
     Ok(out)
+}
+
+/// The paths protosync may vendor: `.proto` files strictly under some mapping's `to`.
+/// Nothing else is ever written or deleted by a sync. A lookup walks the path's parent
+/// directories (no scan of every mapping), so checking a lock is linear in its size.
+pub struct VendoredSet<'a> {
+    tos: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> VendoredSet<'a> {
+    pub fn new(cfg: &'a SyncConfig) -> VendoredSet<'a> {
+        VendoredSet {
+            tos: cfg.vendors.iter().map(|v| v.to.as_str()).collect(),
+        }
+    }
+
+    /// Whether `path` (normalised, repo-relative) is in the set.
+    pub fn contains(&self, path: &str) -> bool {
+        if !path.ends_with(".proto") || path.contains(|c: char| c.is_control()) {
+            return false;
+        }
+        let mut dir = path;
+        while let Some(i) = dir.rfind('/') {
+            dir = &dir[..i];
+            if self.tos.contains(dir) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Refuses a lock that lists a file protosync would never vendor (outside every mapping's
+/// `to`, or not a `.proto`): a lock comes with pull requests, and a sync deletes what its lock
+/// lists and the contract no longer has, so such an entry could make it delete source files.
+/// The error names the entry's place in the lock.
+pub fn check_lock_scope(cfg: &SyncConfig, lock: &Lock, lock_path: &Path) -> Result<()> {
+    let set = VendoredSet::new(cfg);
+    for path in lock.files.keys() {
+        if set.contains(path) {
+            continue;
+        }
+        let place = lock
+            .places
+            .0
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| lock_path.display().to_string());
+        let why = if !path.ends_with(".proto") {
+            "is not a .proto file".to_owned()
+        } else {
+            let tos: Vec<String> = cfg.vendors.iter().map(|v| format!("{:?}", v.to)).collect();
+            format!("is under no [[vendor]] mapping's `to` ({})", tos.join(", "))
+        };
+        bail!(
+            "{place}: file.path: {path:?} {why}; protosync only vendors .proto files under a \
+             mapping's `to`, so a lock may list nothing else (nothing was written). If a mapping \
+             was removed or moved, delete its old files and their [[file]] entries, or delete \
+             {} and run `protosync sync` again",
+            crate::sync::lock::LOCK_FILE
+        );
+    }
+    Ok(())
 }
 
 /// The .proto files under every mapping's `to` directory and every path the lock lists, with

@@ -49,7 +49,11 @@ impl Workspace {
     pub fn load(config_path: &Path) -> Result<Workspace> {
         let text = std::fs::read_to_string(config_path)
             .map_err(|e| anyhow!("cannot read {}: {e}", config_path.display()))?;
-        Workspace::from_text(config_path, &text)
+        let ws = Workspace::from_text(config_path, &text)?;
+        if let Some(secs) = ws.layout.git_timeout {
+            crate::input::remote::set_configured_timeout(secs);
+        }
+        Ok(ws)
     }
 
     /// A workspace whose `protosync.toml` (at `config_path`, maybe not written yet) is `text`.
@@ -69,6 +73,9 @@ impl Workspace {
         let cfg = config::parse(config_path, text)?;
         let layout = crate::config::parse_protosync_toml(config_path, text)?;
         let lock_path = cfg.repo_root().join(LOCK_FILE);
+        if let Some(lock) = &lock {
+            plan::check_lock_scope(&cfg, lock, &lock_path)?;
+        }
         Ok(Workspace {
             cfg,
             layout,
@@ -567,6 +574,7 @@ pub fn run_sync_on(
                 )
             })
             .collect(),
+        places: Default::default(),
     };
     let lock_bytes = new_lock.to_toml();
     let lock_same = std::fs::read(&ws.lock_path).ok().as_deref() == Some(lock_bytes.as_bytes());
@@ -604,6 +612,16 @@ pub fn run_sync_on(
         Outcome::Updated
     };
     if matches!(report.outcome, Outcome::LockUpdated | Outcome::Updated) {
+        // The last line of defence of the vendored set: whatever the lock, the contract and
+        // the disk say, a sync writes and deletes only .proto files under a mapping's `to`.
+        let vendored = plan::VendoredSet::new(&ws.cfg);
+        if let Some(bad) = writes.iter().find(|c| !vendored.contains(&c.path)) {
+            bail!(
+                "refusing to {} {:?}: it is not a .proto file under a [[vendor]] mapping's `to` (nothing was written)",
+                if bad.new.is_some() { "write" } else { "delete" },
+                bad.path
+            );
+        }
         if report.changes.is_empty() && lock_same {
             // init on a copy that already matches: only the configuration is new.
         } else {
@@ -677,6 +695,13 @@ pub fn init(opts: &InitOptions) -> Result<SyncReport> {
     }
     if opts.mappings.is_empty() {
         bail!("init needs at least one --from/--to pair");
+    }
+    if config::is_url(&opts.contract) && crate::forge::has_credentials(&opts.contract) {
+        bail!(
+            "--contract {}: the URL carries credentials, and protosync.toml is committed; pass the \
+             URL without them and put the token in the environment (PROTOSYNC_GIT_TOKEN)",
+            crate::forge::display_url(&opts.contract)
+        );
     }
     let text = init_config_text(opts);
     config::parse(&path, &text)

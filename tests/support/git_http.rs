@@ -50,13 +50,22 @@ pub struct Server {
     pub refused: Arc<Mutex<Vec<Option<String>>>>,
     /// Every request line received, in order (recorded before it is answered).
     requests: Arc<Mutex<Vec<String>>>,
+    /// The `Authorization` header of every request (`None` when it had none), in order.
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
+    host: String,
 }
 
 impl Server {
     /// Serves the repositories under `root`; with `token`, every request must carry
     /// `Authorization: Basic base64("x-access-token:<token>")`.
     pub fn start(root: &Path, token: Option<&str>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Server::start_on("127.0.0.1", root, token)
+    }
+
+    /// [`Server::start`] listening on another loopback address (`127.0.0.2`: another host to
+    /// a client, on the same machine).
+    pub fn start_on(host: &str, root: &Path, token: Option<&str>) -> Server {
+        let listener = TcpListener::bind((host, 0)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let expected =
@@ -64,10 +73,12 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
         let active = Arc::new(AtomicUsize::new(0));
         let root = root.to_path_buf();
         let accept = {
             let (stop, refused, requests) = (stop.clone(), refused.clone(), requests.clone());
+            let authorizations = authorizations.clone();
             thread::spawn(move || {
                 let started = Instant::now();
                 while !stop.load(Ordering::SeqCst) && started.elapsed() < SERVER_LIFETIME {
@@ -87,9 +98,16 @@ impl Server {
                                 refused.clone(),
                                 requests.clone(),
                             );
+                            let authorizations = authorizations.clone();
                             thread::spawn(move || {
-                                let _ =
-                                    serve(stream, &root, expected.as_deref(), &refused, &requests);
+                                let _ = serve(
+                                    stream,
+                                    &root,
+                                    expected.as_deref(),
+                                    &refused,
+                                    &requests,
+                                    &authorizations,
+                                );
                                 active.fetch_sub(1, Ordering::SeqCst);
                             });
                         }
@@ -107,6 +125,8 @@ impl Server {
             accept: Some(accept),
             refused,
             requests,
+            authorizations,
+            host: host.to_owned(),
         }
     }
 
@@ -115,8 +135,18 @@ impl Server {
         self.requests.lock().unwrap().clone()
     }
 
+    /// The `Authorization` header of every request received so far (`None`: it had none).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations.lock().unwrap().clone()
+    }
+
     pub fn url(&self, name: &str) -> String {
-        format!("http://127.0.0.1:{}/{name}", self.port)
+        format!("http://{}:{}/{name}", self.host, self.port)
+    }
+
+    /// `http://host:port` without a path.
+    pub fn base(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
     }
 }
 
@@ -171,6 +201,7 @@ fn serve(
     expected: Option<&str>,
     refused: &Mutex<Vec<Option<String>>>,
     requests: &Mutex<Vec<String>>,
+    authorizations: &Mutex<Vec<Option<String>>>,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
@@ -200,6 +231,7 @@ fn serve(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    authorizations.lock().unwrap().push(header("authorization"));
     let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         read_chunked(&mut reader)?
     } else if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
@@ -306,4 +338,160 @@ fn serve(
     )?;
     out.write_all(body)?;
     out.flush()
+}
+
+/// A loopback HTTP server that answers every request with `302 Found` to the same path and
+/// query on `target` (`http://127.0.0.2:PORT`), and records the `Authorization` header of each
+/// request. For checking what a client sends where after a redirect.
+pub struct Redirector {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl Redirector {
+    pub fn start(target: &str) -> Redirector {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let target = target.trim_end_matches('/').to_owned();
+        let accept = {
+            let (stop, authorizations) = (stop.clone(), authorizations.clone());
+            thread::spawn(move || {
+                let started = Instant::now();
+                while !stop.load(Ordering::SeqCst) && started.elapsed() < SERVER_LIFETIME {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let _ = redirect(stream, &target, &authorizations);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            thread::sleep(Duration::from_millis(5))
+                        }
+                        Err(_) => break,
+                    }
+                }
+            })
+        };
+        Redirector {
+            port,
+            stop,
+            accept: Some(accept),
+            authorizations,
+        }
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The `Authorization` header of every request received so far.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Redirector {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn redirect(
+    stream: TcpStream,
+    target: &str,
+    authorizations: &Mutex<Vec<Option<String>>>,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    let request = read_line(&mut reader)?;
+    let target_path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut auth = None;
+    let mut length = 0usize;
+    for _ in 0..100 {
+        let line = read_line(&mut reader)?;
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            let k = k.trim().to_ascii_lowercase();
+            if k == "authorization" {
+                auth = Some(v.trim().to_owned());
+            } else if k == "content-length" {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    authorizations.lock().unwrap().push(auth);
+    let mut body = vec![0; length.min(1 << 20)];
+    let _ = reader.read_exact(&mut body);
+    out.write_all(
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {target}{target_path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )?;
+    out.flush()
+}
+
+/// A loopback TCP server that accepts every connection and never sends a byte (until it is
+/// dropped): a remote that hangs.
+pub struct Silent {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Silent {
+    pub fn start() -> Silent {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let started = Instant::now();
+                let mut held = Vec::new();
+                while !stop.load(Ordering::SeqCst) && started.elapsed() < SERVER_LIFETIME {
+                    match listener.accept() {
+                        Ok((stream, _)) => held.push(stream),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            thread::sleep(Duration::from_millis(5))
+                        }
+                        Err(_) => break,
+                    }
+                }
+            })
+        };
+        Silent {
+            port,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
 }
