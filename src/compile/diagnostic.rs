@@ -34,6 +34,8 @@ impl fmt::Display for CompileError {
         }
         write!(f, "{}", self.message)?;
         if let (Some(src), Some(line), Some(col)) = (&self.source_line, self.line, self.column) {
+            let (src, col) = &window(src, col);
+            let col = *col;
             let gutter = line.to_string().len();
             write!(
                 f,
@@ -53,6 +55,30 @@ impl fmt::Display for CompileError {
         }
         Ok(())
     }
+}
+
+/// Longest source line shown in full; longer ones are cut around the column.
+const MAX_SHOWN: usize = 160;
+
+/// The part of a source line to show and the column in it: the line itself, or for a very
+/// long line (a generated file, hostile input) [`MAX_SHOWN`] characters around the column.
+fn window(src: &str, col: usize) -> (String, usize) {
+    let len = src.chars().count();
+    if len <= MAX_SHOWN {
+        return (src.to_owned(), col);
+    }
+    let start = col.saturating_sub(1 + MAX_SHOWN / 2);
+    let end = (start + MAX_SHOWN).min(len);
+    let mut out: String = if start > 0 {
+        "…".to_owned()
+    } else {
+        String::new()
+    };
+    out.extend(src.chars().skip(start).take(end - start));
+    if end < len {
+        out.push('…');
+    }
+    (out, col - start + usize::from(start > 0))
 }
 
 /// 1-based line and character column of a byte offset.
