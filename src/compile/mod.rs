@@ -61,6 +61,41 @@ pub fn without_bom(source: &str) -> Cow<'_, str> {
     }
 }
 
+/// The text of a .proto file read from disk. protoc reads bytes: a Latin-1 byte in a comment
+/// or a string is fine with it. Valid UTF-8 is taken as is; otherwise each byte that is not
+/// part of a UTF-8 sequence is read as the Latin-1 character it encodes (one character per
+/// byte, so lines and columns stay where they were), and the parser locates any that ends up
+/// outside a comment or a string.
+pub fn source_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let mut out = String::with_capacity(bytes.len() + 16);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                out.extend(chunk.invalid().iter().map(|&b| char::from(b)));
+            }
+            out
+        }
+    }
+}
+
+/// The first byte of `bytes` that is not UTF-8, as `line:column: byte 0xNN` (column in
+/// bytes), for an error that says where it is.
+pub fn utf8_error_place(bytes: &[u8]) -> Option<String> {
+    let at = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    Some(format!("{line}:{col}: byte {:#04x}", bytes[at]))
+}
+
 /// The package limits (see [`limits`]) on a parsed file, located at its package statement.
 fn check_parsed(name: &str, source: &str, file: &FileDescriptorProto) -> Result<(), protox::Error> {
     match limits::check_package(file.package()) {
@@ -206,10 +241,7 @@ impl FileResolver for Resolver {
             let path = include.join(name);
             if path.is_file() {
                 let bytes = std::fs::read(&path).map_err(protox::Error::new)?;
-                let source = String::from_utf8(bytes).map_err(|_| {
-                    protox::Error::new(format!("file '{}' is not valid UTF-8", path.display()))
-                })?;
-                return self.open_source(name, &source);
+                return self.open_source(name, &source_text(bytes));
             }
         }
         Err(protox::Error::file_not_found(name))
@@ -552,6 +584,13 @@ pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
                 if !name.starts_with('.') {
                     stack.push(path);
                 }
+            } else if name.ends_with(".proto")
+                && !(file_type.is_file() || (file_type.is_symlink() && path.is_file()))
+            {
+                // A FIFO, socket or device would block the read (or never end).
+                if !crate::trace::quiet() {
+                    eprintln!("warning: {}: not a regular file; skipped", path.display());
+                }
             } else if name.ends_with(".proto") {
                 let rel = path
                     .strip_prefix(root)
@@ -562,9 +601,7 @@ pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
                     .join("/");
                 let bytes = std::fs::read(&path)
                     .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", path.display()))?;
-                tree.files.insert(rel, Arc::from(text));
+                tree.files.insert(rel, Arc::from(source_text(bytes)));
             }
         }
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::fsafe::normalize_rel;
-use super::{place, toml_error};
+use super::{toml_error, Places};
 
 /// The name of the lock file, next to `protosync.toml`.
 pub const LOCK_FILE: &str = "protosync.lock";
@@ -114,7 +114,8 @@ impl Lock {
     pub fn parse(path: &Path, text: &str) -> Result<Lock> {
         let name = path.display().to_string();
         let raw: RawLock = toml::from_str(text).map_err(|e| toml_error(&name, text, &e))?;
-        let at = |offset: usize| place(&name, text, offset);
+        let places = Places::new(&name, text);
+        let at = |offset: usize| places.at(offset);
         let version = *raw.version.get_ref();
         if version != LOCK_VERSION {
             let hint = if version > LOCK_VERSION {
