@@ -319,15 +319,26 @@ fn finish(
 /// (protoc compiles 10,000). Only the pages used are ever touched.
 const LINK_STACK: usize = 512 << 20;
 
+thread_local! {
+    /// Whether this thread was started with a [`LINK_STACK`]-sized stack.
+    static ON_LINK_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` on a thread with a [`LINK_STACK`]-sized stack (on this thread when no such
 /// thread can be started, e.g. under a strict overcommit policy).
 fn on_link_stack<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
+    if ON_LINK_STACK.get() {
+        return f();
+    }
     let slot = std::sync::Mutex::new(Some(f));
     let out = std::thread::scope(|s| {
         let thread = std::thread::Builder::new()
             .name("link".to_owned())
             .stack_size(LINK_STACK)
-            .spawn_scoped(s, || slot.lock().ok()?.take().map(|f| f()));
+            .spawn_scoped(s, || {
+                ON_LINK_STACK.set(true);
+                slot.lock().ok()?.take().map(|f| f())
+            });
         match thread {
             Ok(handle) => handle
                 .join()
@@ -539,8 +550,24 @@ pub fn compile_pair(
     );
     let (a, b) = (Arc::new(a), Arc::new(b));
     std::thread::scope(|s| {
-        let ha = s.spawn(|| finish(a.clone(), a_parsed, None, a_side));
-        let hb = s.spawn(|| finish(b.clone(), b_parsed, Some(relink), b_side));
+        // Both links on threads with the link stack (no third thread per link).
+        let link_thread = || {
+            std::thread::Builder::new()
+                .name("link".to_owned())
+                .stack_size(LINK_STACK)
+        };
+        let ha = link_thread()
+            .spawn_scoped(s, || {
+                ON_LINK_STACK.set(true);
+                finish(a.clone(), a_parsed, None, a_side)
+            })
+            .expect("cannot start a link thread");
+        let hb = link_thread()
+            .spawn_scoped(s, || {
+                ON_LINK_STACK.set(true);
+                finish(b.clone(), b_parsed, Some(relink), b_side)
+            })
+            .expect("cannot start a link thread");
         (
             ha.join().expect("link thread"),
             hb.join().expect("link thread").map(|compiled| Incremental {
