@@ -34,13 +34,13 @@ const SEED: u64 = 0x005e_ed12;
 /// In-process cases per target (sources, binary images, structural image mutations, JSON
 /// images, protosync.toml, buf.yaml, lock).
 const CASES: [(&str, usize); 7] = [
-    ("proto", 400),
-    ("image-bytes", 500),
-    ("image-struct", 600),
-    ("image-json", 80),
-    ("protosync.toml", 400),
-    ("buf.yaml", 400),
-    ("lock", 500),
+    ("proto", 300),
+    ("image-bytes", 400),
+    ("image-struct", 500),
+    ("image-json", 60),
+    ("protosync.toml", 350),
+    ("buf.yaml", 350),
+    ("lock", 450),
 ];
 /// Cases run through the binary (each target in turn).
 const BINARY_CASES: usize = 42;
