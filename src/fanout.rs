@@ -444,7 +444,8 @@ pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
     let name = path.display().to_string();
     let parsed: crate::config::ProtosyncToml =
         toml::from_str(text).map_err(|e| crate::sync::toml_error(&name, text, &e))?;
-    let at = |offset: usize| crate::sync::place(&name, text, offset);
+    let places = crate::sync::Places::new(&name, text);
+    let at = |offset: usize| places.at(offset);
     if let Some(secs) = crate::config::git_timeout(&name, text, parsed.git.as_ref())? {
         crate::input::remote::set_configured_timeout(secs);
     }

@@ -34,6 +34,8 @@ impl fmt::Display for CompileError {
         }
         write!(f, "{}", self.message)?;
         if let (Some(src), Some(line), Some(col)) = (&self.source_line, self.line, self.column) {
+            let (src, col) = &window(src, col);
+            let col = *col;
             let gutter = line.to_string().len();
             write!(
                 f,
@@ -52,6 +54,54 @@ impl fmt::Display for CompileError {
             write!(f, "\n help: {help}")?;
         }
         Ok(())
+    }
+}
+
+/// Longest source line shown in full; longer ones are cut around the column.
+const MAX_SHOWN: usize = 160;
+
+/// The part of a source line to show and the column in it: the line itself, or for a very
+/// long line (a generated file, hostile input) [`MAX_SHOWN`] characters around the column.
+fn window(src: &str, col: usize) -> (String, usize) {
+    let len = src.chars().count();
+    if len <= MAX_SHOWN {
+        return (src.to_owned(), col);
+    }
+    let start = col.saturating_sub(1 + MAX_SHOWN / 2);
+    let end = (start + MAX_SHOWN).min(len);
+    let mut out: String = if start > 0 {
+        "…".to_owned()
+    } else {
+        String::new()
+    };
+    out.extend(src.chars().skip(start).take(end - start));
+    if end < len {
+        out.push('…');
+    }
+    (out, col - start + usize::from(start > 0))
+}
+
+/// Where each line of a text starts, for many offset → line/column lookups (a binary search
+/// each, instead of a scan of the text before the offset).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// What [`line_col`] says, without scanning the text before `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
     }
 }
 
@@ -135,6 +185,25 @@ impl CompileError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_line_col() {
+        let src = "a\n\t\u{e9}\u{e9}x\n\nlast";
+        let index = LineIndex::new(src);
+        for offset in 0..=src.len() + 2 {
+            assert_eq!(index.line_col(offset), line_col(src, offset), "{offset}");
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(1000), "b".repeat(1000));
+        let (shown, col) = window(&line, 1001);
+        assert!(shown.chars().count() <= MAX_SHOWN + 2, "{shown}");
+        assert_eq!(shown.chars().nth(col - 1), Some('X'));
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(window("short", 3), ("short".to_owned(), 3));
+    }
 
     #[test]
     fn columns_count_characters_not_bytes() {

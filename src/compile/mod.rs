@@ -6,7 +6,9 @@
 
 pub mod diagnostic;
 pub mod editions;
+pub mod limits;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,11 +54,69 @@ struct Parsed {
     editions: HashMap<String, EditionFile>,
 }
 
+/// The text to parse: a UTF-8 byte order mark (which protoc skips) becomes three spaces, so
+/// every byte offset and line stays where it was.
+pub fn without_bom(source: &str) -> Cow<'_, str> {
+    match source.strip_prefix('\u{feff}') {
+        Some(rest) => Cow::Owned(format!("   {rest}")),
+        None => Cow::Borrowed(source),
+    }
+}
+
+/// The text of a .proto file read from disk. protoc reads bytes: a Latin-1 byte in a comment
+/// or a string is fine with it. Valid UTF-8 is taken as is; otherwise each byte that is not
+/// part of a UTF-8 sequence is read as the Latin-1 character it encodes (one character per
+/// byte, so lines and columns stay where they were), and the parser locates any that ends up
+/// outside a comment or a string.
+pub fn source_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let mut out = String::with_capacity(bytes.len() + 16);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                out.extend(chunk.invalid().iter().map(|&b| char::from(b)));
+            }
+            out
+        }
+    }
+}
+
+/// The first byte of `bytes` that is not UTF-8, as `line:column: byte 0xNN` (column in
+/// bytes), for an error that says where it is.
+pub fn utf8_error_place(bytes: &[u8]) -> Option<String> {
+    let at = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    Some(format!("{line}:{col}: byte {:#04x}", bytes[at]))
+}
+
+/// The package limits (see [`limits`]) on a parsed file, located at its package statement.
+fn check_parsed(name: &str, source: &str, file: &FileDescriptorProto) -> Result<(), protox::Error> {
+    match limits::check_package(file.package()) {
+        Ok(()) => Ok(()),
+        Err(why) => {
+            let at = source.find("package").unwrap_or(0);
+            Err(limits::located(name, source, at..at + 7, why))
+        }
+    }
+}
+
 fn parse_one(
     name: &str,
     source: &str,
     keep_source_info: bool,
 ) -> Result<(FileDescriptorProto, Option<EditionFile>), protox::Error> {
+    let unmarked = without_bom(source);
+    let source = &*unmarked;
+    limits::check_source(name, source)?;
     if editions::detect_edition(source).is_some() {
         let lowered = editions::lower(name, source)?;
         let mut features: HashMap<Vec<i32>, Vec<editions::FeatureSetting>> = HashMap::new();
@@ -64,6 +124,7 @@ fn parse_one(
             features.entry(path).or_default().push(setting);
         }
         let mut file = lowered.file;
+        check_parsed(name, source, &file)?;
         if !keep_source_info {
             file.source_code_info = None;
         }
@@ -77,6 +138,7 @@ fn parse_one(
         ));
     }
     let mut file = protox_parse::parse(name, source).map_err(protox::Error::from)?;
+    check_parsed(name, source, &file)?;
     if !keep_source_info {
         file.source_code_info = None;
     }
@@ -151,7 +213,12 @@ impl Resolver {
     fn open_source(&self, name: &str, source: &str) -> Result<File, protox::Error> {
         let keep_sources = self.parsed.is_none();
         if keep_sources && editions::detect_edition(source).is_none() {
-            return File::from_source(name, source);
+            let unmarked = without_bom(source);
+            let source = &*unmarked;
+            limits::check_source(name, source)?;
+            let file = File::from_source(name, source)?;
+            check_parsed(name, source, file.file_descriptor_proto())?;
+            return Ok(file);
         }
         let (fdp, _) = parse_one(name, source, keep_sources)?;
         Ok(File::from_file_descriptor_proto(fdp))
@@ -294,10 +361,7 @@ impl FileResolver for Resolver {
             let path = include.join(name);
             if path.is_file() {
                 let bytes = std::fs::read(&path).map_err(protox::Error::new)?;
-                let source = String::from_utf8(bytes).map_err(|_| {
-                    protox::Error::new(format!("file '{}' is not valid UTF-8", path.display()))
-                })?;
-                return self.open_source(name, &source);
+                return self.open_source(name, &source_text(bytes));
             }
         }
         Err(protox::Error::file_not_found(name))
@@ -363,15 +427,66 @@ fn finish(
     side: &str,
 ) -> Result<Compiled, Box<CompileError>> {
     let t = std::time::Instant::now();
-    let fast = parsed.and_then(|parsed| link(&tree, Some(parsed), targets.clone()));
+    if let Ok(parsed) = &parsed {
+        // protox opens imports recursively: refuse absurd chains before it starts.
+        let files = &parsed.files;
+        let deps = |n: &str| files.get(n).map(|f| f.dependency.as_slice());
+        if let Err((file, depth)) = limits::import_depth(files.keys().map(String::as_str), deps) {
+            let err = limits::import_depth_error(&file, depth);
+            return Err(Box::new(CompileError::from_protox(side, &err, &tree)));
+        }
+    }
+    let fast =
+        on_link_stack(|| parsed.and_then(|parsed| link(&tree, Some(parsed), targets.clone())));
     trace(side, "link", t);
     fast.map_err(|_| {
-        let err = match link(&tree, None, targets.clone()) {
+        let err = match on_link_stack(|| link(&tree, None, targets.clone())) {
             Ok(_) => fast_error_again(&tree),
             Err(err) => err,
         };
         Box::new(CompileError::from_protox(side, &err, &tree))
     })
+}
+
+/// The stack linking runs on. protox opens imports recursively, a few kilobytes of stack per
+/// level of an import chain, and a chain of [`limits::MAX_IMPORT_DEPTH`] files has to link
+/// (protoc compiles 10,000). Only the pages used are ever touched.
+const LINK_STACK: usize = 512 << 20;
+
+thread_local! {
+    /// Whether this thread was started with a [`LINK_STACK`]-sized stack.
+    static ON_LINK_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on a thread with a [`LINK_STACK`]-sized stack (on this thread when no such
+/// thread can be started, e.g. under a strict overcommit policy).
+fn on_link_stack<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
+    if ON_LINK_STACK.get() {
+        return f();
+    }
+    let slot = std::sync::Mutex::new(Some(f));
+    let out = std::thread::scope(|s| {
+        let thread = std::thread::Builder::new()
+            .name("link".to_owned())
+            .stack_size(LINK_STACK)
+            .spawn_scoped(s, || {
+                ON_LINK_STACK.set(true);
+                slot.lock().ok()?.take().map(|f| f())
+            });
+        match thread {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => None,
+        }
+    });
+    match out {
+        Some(v) => v,
+        None => {
+            let f = slot.into_inner().ok().flatten();
+            f.expect("the link closure runs once")()
+        }
+    }
 }
 
 /// Compiles every file of the tree. `side` names the tree in errors ("input", "against").
@@ -477,24 +592,50 @@ pub fn compile_pair(
     // unchanged(f): same content as in the first side, and every import inside the tree
     // unchanged too (imports from outside the tree resolve the same way on both sides).
     let mut memo: HashMap<&str, bool> = HashMap::new();
+    // Depth-first without recursion (import chains can be thousands of files long).
     fn unchanged<'n>(
-        name: &'n str,
+        root: &'n str,
         b: &'n SourceTree,
         same: &std::collections::HashSet<&str>,
         deps: &dyn Fn(&str) -> Option<&'n Vec<String>>,
         memo: &mut HashMap<&'n str, bool>,
     ) -> bool {
-        if let Some(v) = memo.get(name) {
+        if let Some(v) = memo.get(root) {
             return *v;
         }
-        memo.insert(name, false); // an import cycle is never unchanged
-        let v = same.contains(name)
-            && deps(name).is_some_and(|ds| {
-                ds.iter()
-                    .all(|d| !b.files.contains_key(d.as_str()) || unchanged(d, b, same, deps, memo))
-            });
-        memo.insert(name, v);
-        v
+        memo.insert(root, false); // an import cycle is never unchanged
+        let mut stack: Vec<(&'n str, usize)> = vec![(root, 0)];
+        while let Some((name, next)) = stack.last_mut() {
+            let name: &'n str = name;
+            let ds = match deps(name) {
+                Some(ds) if same.contains(name) => ds,
+                _ => {
+                    stack.pop();
+                    continue;
+                }
+            };
+            let Some(d) = ds.get(*next) else {
+                memo.insert(name, true);
+                stack.pop();
+                continue;
+            };
+            if !b.files.contains_key(d.as_str()) {
+                *next += 1;
+                continue;
+            }
+            match memo.get(d.as_str()) {
+                Some(true) => *next += 1,
+                // Not unchanged (or on the stack: a cycle).
+                Some(false) => {
+                    stack.pop();
+                }
+                None => {
+                    memo.insert(d.as_str(), false);
+                    stack.push((d.as_str(), 0));
+                }
+            }
+        }
+        memo[root]
     }
     let mut relink: Vec<String> = Vec::new();
     let mut kept: Vec<String> = Vec::new();
@@ -543,8 +684,24 @@ pub fn compile_pair(
     );
     let (a, b) = (Arc::new(a), Arc::new(b));
     std::thread::scope(|s| {
-        let ha = s.spawn(|| finish(a.clone(), a_parsed, None, a_side));
-        let hb = s.spawn(|| finish(b.clone(), b_parsed, Some(relink), b_side));
+        // Both links on threads with the link stack (no third thread per link).
+        let link_thread = || {
+            std::thread::Builder::new()
+                .name("link".to_owned())
+                .stack_size(LINK_STACK)
+        };
+        let ha = link_thread()
+            .spawn_scoped(s, || {
+                ON_LINK_STACK.set(true);
+                finish(a.clone(), a_parsed, None, a_side)
+            })
+            .expect("cannot start a link thread");
+        let hb = link_thread()
+            .spawn_scoped(s, || {
+                ON_LINK_STACK.set(true);
+                finish(b.clone(), b_parsed, Some(relink), b_side)
+            })
+            .expect("cannot start a link thread");
         (
             ha.join().expect("link thread"),
             hb.join().expect("link thread").map(|compiled| Incremental {
@@ -588,6 +745,13 @@ pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
                 if !name.starts_with('.') {
                     stack.push(path);
                 }
+            } else if name.ends_with(".proto")
+                && !(file_type.is_file() || (file_type.is_symlink() && path.is_file()))
+            {
+                // A FIFO, socket or device would block the read (or never end).
+                if !crate::trace::quiet() {
+                    eprintln!("warning: {}: not a regular file; skipped", path.display());
+                }
             } else if name.ends_with(".proto") {
                 let rel = path
                     .strip_prefix(root)
@@ -598,9 +762,7 @@ pub fn read_dir_tree(root: &Path) -> anyhow::Result<SourceTree> {
                     .join("/");
                 let bytes = std::fs::read(&path)
                     .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", path.display()))?;
-                tree.files.insert(rel, Arc::from(text));
+                tree.files.insert(rel, Arc::from(source_text(bytes)));
             }
         }
     }

@@ -278,8 +278,12 @@ fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<Texts> {
         part.iter()
             .map(|(path, oid)| {
                 let obj = odb.read(*oid)?;
-                let text = std::str::from_utf8(obj.data())
-                    .map_err(|_| anyhow!("{path}: not valid UTF-8"))?;
+                // Not decoded as a directory's files are: these bytes are also what sync
+                // vendors, and it never rewrites them.
+                let text = std::str::from_utf8(obj.data()).map_err(|_| {
+                    let at = crate::compile::utf8_error_place(obj.data()).unwrap_or_default();
+                    anyhow!("{path}:{at}: not valid UTF-8 (protosync reads .proto files in git as UTF-8)")
+                })?;
                 Ok((path.clone(), Arc::from(text)))
             })
             .collect()

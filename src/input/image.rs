@@ -112,6 +112,13 @@ pub fn decode(bytes: &[u8], format: Format, what: &str) -> Result<Compiled> {
         }
         files.push((proto, entry.is_import));
     }
+    for (proto, _) in &mut files {
+        // protoc reads an empty syntax as proto2; prost-reflect panics on it.
+        if proto.syntax.as_deref() == Some("") {
+            proto.syntax = None;
+        }
+        validate(proto).map_err(|e| anyhow!("{what}: {}: {e}", proto.name()))?;
+    }
     link(files, editions, &option_imports, what)
 }
 
@@ -126,6 +133,149 @@ fn option_dependencies(file: &[u8]) -> Vec<String> {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation: what prost-reflect assumes of a descriptor (it panics, or does quadratic work,
+// on descriptors no compiler writes). Every check here was a panic found by fuzzing
+// (tests/fuzz.rs) or a limit protoc applies to sources (`compile::limits`).
+
+fn is_identifier(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A dotted name (`a.b.C`), or with `leading_dot`, a fully-qualified one (`.a.b.C`) — what
+/// `type_name` and `extendee` hold in a linked descriptor.
+fn is_dotted(s: &str, leading_dot: bool) -> bool {
+    let s = if leading_dot {
+        match s.strip_prefix('.') {
+            Some(rest) => rest,
+            None => return false,
+        }
+    } else {
+        s
+    };
+    s.split('.').all(is_identifier)
+}
+
+fn validate(file: &FileDescriptorProto) -> Result<(), String> {
+    match file.syntax() {
+        "proto2" | "proto3" if file.syntax.is_some() => {}
+        "" if file.syntax.is_none() => {}
+        other => {
+            return Err(format!(
+                "syntax {other:?} is not one protosync reads (proto2, proto3 or editions)"
+            ))
+        }
+    }
+    let package = file.package();
+    if !package.is_empty() {
+        crate::compile::limits::check_package(package).map_err(|e| format!("package: {e}"))?;
+        if !is_dotted(package, false) {
+            return Err(format!("package {package:?} is not a dotted name"));
+        }
+    }
+    let name = |what: &str, n: &str| {
+        if is_identifier(n) {
+            Ok(())
+        } else {
+            Err(format!("{what} name {n:?} is not an identifier"))
+        }
+    };
+    let field = |f: &FieldDescriptorProto, oneofs: usize, extension: bool| -> Result<(), String> {
+        name("field", f.name())?;
+        if !f.type_name().is_empty() && !is_dotted(f.type_name(), true) {
+            return Err(format!(
+                "field {}: type name {:?} is not a fully-qualified name",
+                f.name(),
+                f.type_name()
+            ));
+        }
+        if extension != f.extendee.is_some() {
+            return Err(format!(
+                "field {}: {}",
+                f.name(),
+                if extension {
+                    "an extension without an extendee"
+                } else {
+                    "an extendee on a field that is not an extension"
+                }
+            ));
+        }
+        if extension && !is_dotted(f.extendee(), true) {
+            return Err(format!(
+                "extension {}: extendee {:?} is not a fully-qualified name",
+                f.name(),
+                f.extendee()
+            ));
+        }
+        if let Some(i) = f.oneof_index {
+            if i < 0 || i as usize >= oneofs {
+                return Err(format!(
+                    "field {}: oneof index {i} is out of range",
+                    f.name()
+                ));
+            }
+        }
+        Ok(())
+    };
+    let enumeration = |e: &prost_reflect::prost_types::EnumDescriptorProto| -> Result<(), String> {
+        name("enum", e.name())?;
+        if e.value.is_empty() {
+            return Err(format!("enum {} has no values", e.name()));
+        }
+        e.value
+            .iter()
+            .try_for_each(|v| name("enum value", v.name()))
+    };
+    let mut messages: Vec<&DescriptorProto> = file.message_type.iter().collect();
+    while let Some(m) = messages.pop() {
+        name("message", m.name())?;
+        for f in &m.field {
+            field(f, m.oneof_decl.len(), false)?;
+        }
+        for x in &m.extension {
+            field(x, 0, true)?;
+        }
+        for o in &m.oneof_decl {
+            name("oneof", o.name())?;
+        }
+        m.enum_type.iter().try_for_each(enumeration)?;
+        messages.extend(&m.nested_type);
+    }
+    file.enum_type.iter().try_for_each(enumeration)?;
+    for x in &file.extension {
+        field(x, 0, true)?;
+    }
+    for s in &file.service {
+        name("service", s.name())?;
+        for m in &s.method {
+            name("method", m.name())?;
+            for t in [m.input_type(), m.output_type()] {
+                if !is_dotted(t, true) {
+                    return Err(format!(
+                        "method {}.{}: type {t:?} is not a fully-qualified name",
+                        s.name(),
+                        m.name()
+                    ));
+                }
+            }
+        }
+    }
+    let files = file.dependency.len() as i32;
+    for (what, list) in [
+        ("public", &file.public_dependency),
+        ("weak", &file.weak_dependency),
+    ] {
+        if let Some(i) = list.iter().find(|&&i| i < 0 || i >= files) {
+            return Err(format!("{what} import index {i} is out of range"));
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,13 +972,18 @@ fn link(
     }
 
     // Dependencies first.
-    let mut sorted: Vec<FileDescriptorProto> = Vec::with_capacity(all.len());
-    let mut state: HashMap<String, bool> = HashMap::new();
+    let deps = |n: &str| all.get(n).map(|f| f.dependency.as_slice());
+    if let Err((file, depth)) =
+        crate::compile::limits::import_depth(all.keys().map(String::as_str), deps)
+    {
+        bail!(
+            "{what}: {}",
+            crate::compile::limits::import_depth_error(&file, depth)
+        );
+    }
     let mut names: Vec<String> = all.keys().cloned().collect();
     names.sort();
-    for name in names {
-        visit(&name, &mut all, &mut state, &mut sorted, what)?;
-    }
+    let sorted = dependencies_first(names, &mut all, what)?;
     let mut pool = DescriptorPool::new();
     pool.add_file_descriptor_protos(sorted)
         .map_err(|e| anyhow!("{what}: the image's files do not link: {e}"))?;
@@ -840,37 +995,50 @@ fn link(
     })
 }
 
-/// Depth-first: a file after the files it imports. `state`: false while visiting, true when done.
-fn visit(
-    name: &str,
+/// Depth-first, without recursion: a file after the files it imports.
+fn dependencies_first(
+    names: Vec<String>,
     all: &mut HashMap<String, FileDescriptorProto>,
-    state: &mut HashMap<String, bool>,
-    sorted: &mut Vec<FileDescriptorProto>,
     what: &str,
-) -> Result<()> {
-    match state.get(name) {
-        Some(true) => return Ok(()),
-        Some(false) => bail!("{what}: import cycle through {name}"),
-        None => {}
+) -> Result<Vec<FileDescriptorProto>> {
+    // false while visiting, true when done.
+    let mut state: HashMap<String, bool> = HashMap::new();
+    let mut sorted = Vec::with_capacity(all.len());
+    for root in names {
+        if state.contains_key(&root) {
+            continue;
+        }
+        state.insert(root.clone(), false);
+        let mut stack: Vec<(String, usize)> = vec![(root, 0)];
+        while let Some((name, next)) = stack.last_mut() {
+            let dep = all.get(name.as_str()).and_then(|f| f.dependency.get(*next));
+            if let Some(dep) = dep.cloned() {
+                *next += 1;
+                match state.get(&dep) {
+                    Some(true) => {}
+                    Some(false) => bail!("{what}: import cycle through {dep}"),
+                    None => {
+                        state.insert(dep.clone(), false);
+                        stack.push((dep, 0));
+                    }
+                }
+                continue;
+            }
+            let name = name.clone();
+            stack.pop();
+            state.insert(name.clone(), true);
+            if let Some(f) = all.remove(&name) {
+                sorted.push(f);
+            }
+        }
     }
-    state.insert(name.to_owned(), false);
-    let deps = all
-        .get(name)
-        .map(|f| f.dependency.clone())
-        .unwrap_or_default();
-    for dep in deps {
-        visit(&dep, all, state, sorted, what)?;
-    }
-    state.insert(name.to_owned(), true);
-    if let Some(f) = all.remove(name) {
-        sorted.push(f);
-    }
-    Ok(())
+    Ok(sorted)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost_reflect::prost_types::FileDescriptorSet;
 
     #[test]
     fn the_vendored_features_compile_and_extend_feature_set() {
@@ -914,6 +1082,39 @@ mod tests {
         );
         let err = decode(b"[]", Format::Json, "x").unwrap_err();
         assert!(err.to_string().contains("not an object"), "{err}");
+    }
+
+    #[test]
+    fn descriptors_prost_reflect_would_panic_on_are_refused() {
+        // The two panics of issue 12: syntax "proto4" (index out of bounds) and package "."
+        // with a top-level extension (extension not found).
+        let file = |f: FileDescriptorProto| FileDescriptorSet { file: vec![f] }.encode_to_vec();
+        let proto4 = file(FileDescriptorProto {
+            name: Some("a.proto".into()),
+            syntax: Some("proto4".into()),
+            ..Default::default()
+        });
+        let err = decode(&proto4, Format::Binpb, "x").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "x: a.proto: syntax \"proto4\" is not one protosync reads (proto2, proto3 or editions)"
+        );
+        let dot = file(FileDescriptorProto {
+            name: Some("a.proto".into()),
+            package: Some(".".into()),
+            extension: vec![FieldDescriptorProto {
+                name: Some("x".into()),
+                number: Some(1000),
+                r#type: Some(5),
+                label: Some(1),
+                extendee: Some(".google.protobuf.FileOptions".into()),
+                ..Default::default()
+            }],
+            dependency: vec!["google/protobuf/descriptor.proto".into()],
+            ..Default::default()
+        });
+        let err = decode(&dot, Format::Binpb, "x").unwrap_err().to_string();
+        assert_eq!(err, "x: a.proto: package \".\" is not a dotted name");
     }
 
     #[test]

@@ -162,6 +162,8 @@ impl SpanSource {
 }
 
 fn index_text(name: &str, text: &str) -> Index {
+    let unmarked = crate::compile::without_bom(text);
+    let text = &*unmarked;
     let parsed = if editions::detect_edition(text).is_some() {
         editions::lower(name, text).ok().map(|l| l.file)
     } else {

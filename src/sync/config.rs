@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::fsafe::normalize_rel;
-use super::{place, toml_error};
+use super::{toml_error, Places};
 use crate::config::ProtosyncToml;
 
 /// The name of the configuration file.
@@ -159,7 +159,8 @@ pub fn load(path: &Path) -> Result<SyncConfig> {
 pub fn parse(path: &Path, text: &str) -> Result<SyncConfig> {
     let name = path.display().to_string();
     let parsed: ProtosyncToml = toml::from_str(text).map_err(|e| toml_error(&name, text, &e))?;
-    let at = |offset: usize| place(&name, text, offset);
+    let places = Places::new(&name, text);
+    let at = |offset: usize| places.at(offset);
     let Some(section) = parsed.contract else {
         bail!("{name}: no [contract] section (protosync sync needs `[contract] repo = \"…\"`)");
     };
@@ -210,6 +211,7 @@ pub fn parse(path: &Path, text: &str) -> Result<SyncConfig> {
         bail!("{name}: no [[vendor]] mapping (add `[[vendor]] from = \"…\" to = \"…\"`)");
     }
     let mut vendors: Vec<Vendor> = Vec::with_capacity(parsed.vendor.len());
+    let mut seen_to: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for (i, v) in parsed.vendor.iter().enumerate() {
         let n = i + 1;
         let from = normalize_rel(v.from.get_ref(), false).map_err(|why| {
@@ -244,7 +246,21 @@ pub fn parse(path: &Path, text: &str) -> Result<SyncConfig> {
                 v.to.get_ref()
             );
         }
-        for (j, earlier) in vendors.iter().enumerate() {
+        // Whether an earlier mapping's `to` is this one, inside it or around it: ordered
+        // lookups (a `/` sorts before every other character in the keys), so thousands of
+        // mappings are checked in n log n; the scan below only runs to name the first one.
+        let key = to.replace('/', "\0");
+        let inside = format!("{key}\0");
+        let overlaps = seen_to.contains(&key)
+            || key
+                .match_indices('\0')
+                .any(|(i, _)| seen_to.contains(&key[..i]))
+            || seen_to
+                .range(inside.clone()..)
+                .next()
+                .is_some_and(|k| k.starts_with(&inside));
+        seen_to.insert(key);
+        for (j, earlier) in vendors.iter().enumerate().filter(|_| overlaps) {
             let overlap = if earlier.to == to {
                 Some("the same directory as")
             } else if is_under(&to, &earlier.to) {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::fsafe::normalize_rel;
-use super::{place, toml_error};
+use super::{toml_error, Places};
 
 /// The name of the lock file, next to `protosync.toml`.
 pub const LOCK_FILE: &str = "protosync.lock";
@@ -58,21 +58,21 @@ pub struct Lock {
     pub files: BTreeMap<String, LockedFile>,
     /// Where each `[[file]]` entry's `path` was written (`protosync.lock:7:8`), for messages;
     /// empty for a lock that was not read from a file. Not part of the lock's value.
-    pub places: Places,
+    pub places: EntryLines,
 }
 
 /// Path → where it was written in the lock file. Equal to any other (two locks with the same
 /// content are the same lock wherever their entries were written).
 #[derive(Debug, Clone, Default)]
-pub struct Places(pub BTreeMap<String, String>);
+pub struct EntryLines(pub BTreeMap<String, String>);
 
-impl PartialEq for Places {
-    fn eq(&self, _: &Places) -> bool {
+impl PartialEq for EntryLines {
+    fn eq(&self, _: &EntryLines) -> bool {
         true
     }
 }
 
-impl Eq for Places {}
+impl Eq for EntryLines {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,7 +130,8 @@ impl Lock {
     pub fn parse(path: &Path, text: &str) -> Result<Lock> {
         let name = path.display().to_string();
         let raw: RawLock = toml::from_str(text).map_err(|e| toml_error(&name, text, &e))?;
-        let at = |offset: usize| place(&name, text, offset);
+        let places = Places::new(&name, text);
+        let at = |offset: usize| places.at(offset);
         let version = *raw.version.get_ref();
         if version != LOCK_VERSION {
             let hint = if version > LOCK_VERSION {
@@ -204,7 +205,7 @@ impl Lock {
         Ok(Lock {
             contract,
             files,
-            places: Places(first_seen),
+            places: EntryLines(first_seen),
         })
     }
 
@@ -289,7 +290,7 @@ mod tests {
                 commit: COMMIT.into(),
             },
             files,
-            places: Places::default(),
+            places: EntryLines::default(),
         }
     }
 

@@ -42,10 +42,25 @@ pub(crate) fn toml_error(name: &str, text: &str, err: &toml::de::Error) -> anyho
     }
 }
 
-/// `name:line:col` of a byte offset of `text`.
-pub(crate) fn place(name: &str, text: &str, offset: usize) -> String {
-    let (line, col) = crate::compile::diagnostic::line_col(text, offset);
-    format!("{name}:{line}:{col}")
+/// `name:line:col` of byte offsets of one text: each lookup is a binary search, so reading a
+/// file with thousands of entries stays linear.
+pub(crate) struct Places<'a> {
+    name: &'a str,
+    index: crate::compile::diagnostic::LineIndex<'a>,
+}
+
+impl<'a> Places<'a> {
+    pub(crate) fn new(name: &'a str, text: &'a str) -> Places<'a> {
+        Places {
+            name,
+            index: crate::compile::diagnostic::LineIndex::new(text),
+        }
+    }
+
+    pub(crate) fn at(&self, offset: usize) -> String {
+        let (line, col) = self.index.line_col(offset);
+        format!("{}:{line}:{col}", self.name)
+    }
 }
 
 /// The dotted key written on the line of `offset`: the table header in force (with a 1-based
