@@ -6,6 +6,7 @@
 
 pub mod diagnostic;
 pub mod editions;
+pub mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -231,13 +232,18 @@ fn finish(
     let t = std::time::Instant::now();
     let fast = parsed.and_then(|parsed| link(&tree, Some(parsed), targets.clone()));
     trace(side, "link", t);
-    fast.map_err(|_| {
+    let compiled = fast.map_err(|_| {
         let err = match link(&tree, None, targets.clone()) {
             Ok(_) => fast_error_again(&tree),
             Err(err) => err,
         };
         Box::new(CompileError::from_protox(side, &err, &tree))
-    })
+    })?;
+    // What protoc refuses and protox links (see `validate`).
+    let t = std::time::Instant::now();
+    validate::check(&compiled, side)?;
+    trace(side, "validate", t);
+    Ok(compiled)
 }
 
 /// Compiles every file of the tree. `side` names the tree in errors ("input", "against").
