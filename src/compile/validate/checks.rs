@@ -1,6 +1,7 @@
 //! The checks, one function per element kind, in the order protoc's `DescriptorBuilder` makes
 //! them. Messages are protoc's words (docs/PARITY.md, "Acceptance").
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use prost_reflect::prost_types::field_descriptor_proto::{Label, Type};
@@ -29,7 +30,7 @@ struct FileCtx<'f> {
     edition: Option<EditionInfo>,
     lite: bool,
     /// The file decoded dynamically (all options, also those prost-types drops), when needed.
-    dynamic: Option<DynamicMessage>,
+    dynamic: Option<std::sync::Arc<DynamicMessage>>,
 }
 
 impl FileCtx<'_> {
@@ -44,22 +45,24 @@ impl FileCtx<'_> {
 
     /// Options of the element at `path` (options field `tag`), decoded dynamically.
     fn dyn_options(&self, path: &[i32], tag: u32) -> Option<DynamicMessage> {
-        let mut msg = self.dynamic.as_ref()?.clone();
+        let mut msg: &DynamicMessage = self.dynamic.as_deref()?;
         for pair in path.chunks(2) {
             let [field, index] = *pair else { return None };
-            let list = msg.get_field_by_number(field as u32)?;
-            let Value::List(items) = list.as_ref() else {
+            // Borrowed when set; an unset list has no element to find.
+            let Some(Cow::Borrowed(Value::List(items))) = msg.get_field_by_number(field as u32)
+            else {
                 return None;
             };
             let Some(Value::Message(m)) = items.get(index as usize) else {
                 return None;
             };
-            msg = m.clone();
+            msg = m;
         }
-        let has = msg.has_field_by_number(tag);
-        let value = msg.get_field_by_number(tag)?;
-        match value.as_ref() {
-            Value::Message(m) if has => Some(m.clone()),
+        if !msg.has_field_by_number(tag) {
+            return None;
+        }
+        match msg.get_field_by_number(tag)?.as_ref() {
+            Value::Message(m) => Some(m.clone()),
             _ => None,
         }
     }
@@ -90,15 +93,13 @@ pub(super) fn check_file(ctx: &mut Ctx, file: &FileDescriptor, out: &mut Vec<Iss
     } else {
         Syntax::Proto2
     };
-    let needs_dynamic = (syntax != Syntax::Editions && ctx.mentions(name, "features"))
-        || ctx.mentions(name, "unverified_lazy")
-        || ctx.mentions(name, "declaration")
-        || ctx.mentions(name, "verification")
-        || ctx.mentions(name, "deprecated_legacy_json_field_conflicts");
+    let needs_dynamic = (syntax != Syntax::Editions && ctx.mentions_option(name, "features"))
+        || ctx.mentions_option(name, "unverified_lazy")
+        || ctx.mentions_option(name, "declaration")
+        || ctx.mentions_option(name, "verification")
+        || ctx.mentions_option(name, "deprecated_legacy_json_field_conflicts");
     let dynamic = if needs_dynamic {
-        super::descriptor_pool()
-            .and_then(|p| p.get_message_by_name("google.protobuf.FileDescriptorProto"))
-            .and_then(|d| DynamicMessage::decode(d, file.encode_to_vec().as_slice()).ok())
+        ctx.decoded(file)
     } else {
         None
     };
@@ -692,13 +693,13 @@ fn field(
     out: &mut Vec<Issue>,
 ) {
     let is_extension = parent.is_none();
-    let full_name = join(scope, fld.name());
-    let options = fld.options.clone().unwrap_or_default();
+    let default_options = Default::default();
+    let options = fld.options.as_ref().unwrap_or(&default_options);
     let label = fld.label();
     let map_entry_parent =
         parent.is_some_and(|(m, _)| m.options.as_ref().is_some_and(|o| o.map_entry()));
     let ty = effective_type(f, fld, path, map_entry_parent);
-    let pool = ctx.pool().clone();
+    let pool = ctx.compiled.pool.clone();
     let type_name = fld.type_name().trim_start_matches('.');
     let message_type = matches!(ty, Type::Message | Type::Group)
         .then(|| pool.get_message_by_name(type_name))
@@ -818,7 +819,11 @@ fn field(
             }
             if let Some(value) = entry.get_field(2) {
                 if let prost_reflect::Kind::Enum(e) = value.kind() {
-                    if e.values().next().is_some_and(|v| v.number() != 0) {
+                    if e.enum_descriptor_proto()
+                        .value
+                        .first()
+                        .is_some_and(|v| v.number() != 0)
+                    {
                         f.issue(
                             out,
                             path,
@@ -874,6 +879,7 @@ fn field(
 
     // Extension declarations of the extendee's range.
     if let Some(x) = &extendee {
+        let full_name = join(scope, fld.name());
         declared_extension(ctx, f, fld, path, &full_name, label, ty, x, out);
     }
 
@@ -910,7 +916,10 @@ fn field(
         }
     }
 
-    cpp_string_type(ctx, f, fld, path, &full_name, is_extension, ty, is_map, out);
+    if options.ctype.is_some() || f.edition.is_some() {
+        let full_name = join(scope, fld.name());
+        cpp_string_type(ctx, f, fld, path, &full_name, is_extension, ty, is_map, out);
+    }
 }
 
 fn is_option_message(name: &str) -> bool {
@@ -1145,8 +1154,8 @@ fn declared_extension(
     out: &mut Vec<Issue>,
 ) {
     let xfile = extendee.parent_file();
-    let mentions =
-        ctx.mentions(xfile.name(), "declaration") || ctx.mentions(xfile.name(), "verification");
+    let mentions = ctx.mentions_option(xfile.name(), "declaration")
+        || ctx.mentions_option(xfile.name(), "verification");
     if !mentions {
         return;
     }
@@ -1162,10 +1171,7 @@ fn declared_extension(
     if xproto.extension_range[index].options.is_none() {
         return;
     }
-    let Some(dynamic) = super::descriptor_pool()
-        .and_then(|p| p.get_message_by_name("google.protobuf.FileDescriptorProto"))
-        .and_then(|d| DynamicMessage::decode(d, xfile.encode_to_vec().as_slice()).ok())
-    else {
+    let Some(dynamic) = ctx.decoded(&xfile) else {
         return;
     };
     let xf = FileCtx {

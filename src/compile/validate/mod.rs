@@ -71,6 +71,8 @@ pub fn check(compiled: &Compiled, side: &str) -> Result<(), Box<CompileError>> {
         compiled,
         sources: HashMap::new(),
         lowered: HashMap::new(),
+        mentioned: HashMap::new(),
+        decoded: HashMap::new(),
     };
     for file in compiled.pool.files() {
         let name = file.name().to_owned();
@@ -111,6 +113,10 @@ pub(crate) struct Ctx<'a> {
     pub compiled: &'a Compiled,
     sources: HashMap<String, Option<Arc<str>>>,
     lowered: HashMap<String, Option<Arc<editions::Lowered>>>,
+    /// Text filters already answered, by (file, word): files can be megabytes.
+    mentioned: HashMap<String, (u32, u32)>,
+    /// Files decoded dynamically (all their options), by name.
+    decoded: HashMap<String, Option<Arc<prost_reflect::DynamicMessage>>>,
 }
 
 impl Ctx<'_> {
@@ -169,10 +175,106 @@ impl Ctx<'_> {
         lowered
     }
 
-    /// Whether the file's text contains `needle` (an unreadable file: assume it does).
-    pub fn mentions(&mut self, name: &str, needle: &str) -> bool {
-        self.source(name).is_none_or(|s| s.contains(needle))
+    /// Whether the file's text contains `word` (one of [`WORDS`]; an unreadable file: assume
+    /// it does).
+    pub fn mentions(&mut self, name: &str, word: &'static str) -> bool {
+        let bit = word_bit(word);
+        self.scan(name).0 & bit != 0
     }
+
+    /// Whether the file's text may set option `word` (one of [`WORDS`]): the whole word,
+    /// followed by `.name` / `.(ext)` right away, or by `=` and a value that is not a field
+    /// number (`string declaration = 5;` is a field), or by `{`. A cheap filter in front of
+    /// decoding a file's options dynamically.
+    pub fn mentions_option(&mut self, name: &str, word: &'static str) -> bool {
+        let bit = word_bit(word);
+        self.scan(name).1 & bit != 0
+    }
+
+    /// The file's descriptor decoded dynamically against protox's descriptor.proto (options
+    /// prost-types 0.14 drops included), cached.
+    pub fn decoded(
+        &mut self,
+        file: &prost_reflect::FileDescriptor,
+    ) -> Option<Arc<prost_reflect::DynamicMessage>> {
+        self.decoded
+            .entry(file.name().to_owned())
+            .or_insert_with(|| {
+                let desc = descriptor_pool()?
+                    .get_message_by_name("google.protobuf.FileDescriptorProto")?;
+                prost_reflect::DynamicMessage::decode(desc, file.encode_to_vec().as_slice())
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// (words present, words that look like options), one pass over the file, cached.
+    fn scan(&mut self, name: &str) -> (u32, u32) {
+        if let Some(&v) = self.mentioned.get(name) {
+            return v;
+        }
+        let v = match self.source(name) {
+            None => (u32::MAX, u32::MAX),
+            Some(source) => scan_words(&source),
+        };
+        self.mentioned.insert(name.to_owned(), v);
+        v
+    }
+}
+
+/// The words the checks filter files on.
+pub(crate) const WORDS: [&str; 7] = [
+    "features",
+    "unverified_lazy",
+    "declaration",
+    "verification",
+    "deprecated_legacy_json_field_conflicts",
+    "map_entry",
+    "legacy_closed_enum",
+];
+
+fn word_bit(word: &str) -> u32 {
+    WORDS
+        .iter()
+        .position(|w| *w == word)
+        .map_or(u32::MAX, |i| 1 << i)
+}
+
+fn scan_words(source: &str) -> (u32, u32) {
+    static FINDERS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+    let finders = FINDERS.get_or_init(|| WORDS.iter().map(memchr::memmem::Finder::new).collect());
+    let bytes = source.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let (mut any, mut option) = (0u32, 0u32);
+    let hits = finders.iter().enumerate().flat_map(|(i, f)| {
+        f.find_iter(bytes)
+            .map(move |start| (i, start, start + WORDS[i].len()))
+    });
+    for (i, start, end) in hits {
+        let bit = 1u32 << i;
+        any |= bit;
+        if option & bit != 0 || (start > 0 && ident(bytes[start - 1])) {
+            continue;
+        }
+        let rest = &bytes[end..];
+        let after = rest.iter().position(|b| !b.is_ascii_whitespace());
+        let looks_like_option = match after.map(|i| (rest[i], i)) {
+            Some((b'.', 0)) => rest
+                .get(1)
+                .is_some_and(|&b| b == b'(' || b.is_ascii_alphabetic() || b == b'_'),
+            Some((b'=', i)) => rest[i + 1..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|&b| !b.is_ascii_digit() && b != b'-'),
+            Some((b'{', _)) => true,
+            _ => false,
+        };
+        if looks_like_option {
+            option |= bit;
+        }
+    }
+    (any, option)
 }
 
 /// Explicit editions features of one file, by element path.
