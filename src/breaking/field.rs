@@ -8,18 +8,27 @@ use crate::model::{Cardinality, CppString, DefaultValue, Field, File, Kind, Synt
 
 pub(super) fn check_extensions(c: &mut Checker) {
     let (prev, cur) = (c.prev, c.cur);
-    let mut now: HashMap<(&str, i32), (usize, usize)> = HashMap::new();
+    // Extensions pair by (extendee, number). Two files may extend a message with the same
+    // number (protoc only warns across files): then the one in the same file is the pair.
+    let mut now: HashMap<(&str, i32), Vec<(usize, usize)>> = HashMap::new();
     for (fi, f) in cur.files.iter().enumerate() {
         for (i, x) in f.extensions.iter().enumerate() {
-            now.insert((x.extendee.as_deref().unwrap_or(""), x.number), (fi, i));
+            now.entry((x.extendee.as_deref().unwrap_or(""), x.number))
+                .or_default()
+                .push((fi, i));
         }
     }
     for pf in &prev.files {
         for px in &pf.extensions {
-            if let Some(&(cfi, ci)) = now.get(&(px.extendee.as_deref().unwrap_or(""), px.number)) {
-                let cf = &cur.files[cfi];
-                pair(c, pf, px, cfi, cf, &cf.extensions[ci]);
-            }
+            let Some(cands) = now.get(&(px.extendee.as_deref().unwrap_or(""), px.number)) else {
+                continue;
+            };
+            let &(cfi, ci) = cands
+                .iter()
+                .find(|(fi, _)| cur.files[*fi].path == pf.path)
+                .unwrap_or(&cands[0]);
+            let cf = &cur.files[cfi];
+            pair(c, pf, px, cfi, cf, &cf.extensions[ci]);
         }
     }
 }

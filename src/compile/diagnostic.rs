@@ -159,9 +159,12 @@ impl CompileError {
             source_line: None,
             help: err.help().map(|h| h.to_string()),
         };
-        let offset = err
-            .labels()
-            .and_then(|mut labels| labels.next())
+        // Duplicates carry both definitions; protoc points at the second one.
+        let labels: Vec<_> = err.labels().map(|l| l.collect()).unwrap_or_default();
+        let offset = labels
+            .iter()
+            .find(|l| l.label() == Some("defined again here"))
+            .or(labels.first())
             .map(|label| label.offset());
         let source = file
             .as_deref()

@@ -7,6 +7,7 @@
 pub mod diagnostic;
 pub mod editions;
 pub mod limits;
+pub mod validate;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -439,13 +440,18 @@ fn finish(
     let fast =
         on_link_stack(|| parsed.and_then(|parsed| link(&tree, Some(parsed), targets.clone())));
     trace(side, "link", t);
-    fast.map_err(|_| {
+    let compiled = fast.map_err(|_| {
         let err = match on_link_stack(|| link(&tree, None, targets.clone())) {
             Ok(_) => fast_error_again(&tree),
             Err(err) => err,
         };
         Box::new(CompileError::from_protox(side, &err, &tree))
-    })
+    })?;
+    // What protoc refuses and protox links (see `validate`).
+    let t = std::time::Instant::now();
+    validate::check(&compiled, side)?;
+    trace(side, "validate", t);
+    Ok(compiled)
 }
 
 /// The stack linking runs on. protox opens imports recursively, a few kilobytes of stack per

@@ -98,7 +98,7 @@ fn extension_ranges_of_one_number_take_options() {
 
 #[test]
 fn message_sets_take_extension_numbers_up_to_2147483646() {
-    let set = "syntax = \"proto2\";\nmessage Bag {\n  option message_set_wire_format = true;\n  extensions 4 to max;\n  reserved 2000000000 to 2000000005;\n}\nmessage Item {}\nextend Bag {\n  optional Item item = 2147483646;\n}\n";
+    let set = "syntax = \"proto2\";\nmessage Bag {\n  option message_set_wire_format = true;\n  extensions 4 to 1999999999, 2000000006 to max;\n  reserved 2000000000 to 2000000005;\n}\nmessage Item {}\nextend Bag {\n  optional Item item = 2147483646;\n}\n";
     ok(&[("m.proto", set)]);
     // Only message sets: elsewhere the limit stays 536870911.
     let plain = "syntax = \"proto2\";\nmessage Bag {\n  extensions 4 to 600000000;\n}\n";

@@ -199,7 +199,19 @@ impl Visitor for ResolveVisitor<'_> {
                 ),
             });
         }
-        if let Some(existing) = message.field_json_names.insert(json_name, index) {
+        // protosync patch: as protoc (CheckFieldJsonNameUniqueness), two *default* JSON names
+        // that collide are only a warning outside proto3 (proto2's legacy JSON handling);
+        // a conflict involving a custom `json_name` stays an error. (Editions files reach here
+        // lowered to proto2; protosync checks their default names itself.)
+        let legacy = self.pool.files[file as usize].raw.syntax() != "proto3";
+        let existing = message.field_json_names.insert(json_name.clone(), index);
+        let existing = existing.filter(|&e| {
+            let first = &message.fields[e as usize];
+            let default_names = *json_name == *to_json_name(field.name())
+                && *first.json_name == *to_json_name(first.id.name());
+            !(legacy && default_names)
+        });
+        if let Some(existing) = existing {
             self.errors
                 .push(DescriptorErrorKind::DuplicateFieldJsonName {
                     name: field.json_name().to_owned(),
