@@ -1074,7 +1074,9 @@ fn editions_field(
 }
 
 /// The C++ generator's checks on `ctype` and `(pb.cpp)` features (CppGenerator::ValidateFeatures);
-/// protoc makes them for `--cpp_out`. The last failing check wins, as there.
+/// protoc makes them for `--cpp_out`. The last failing check wins, as there. Only in editions
+/// files: for proto2 and proto3 files protoc's descriptor builder and buf both accept a `ctype`
+/// on a non-string field or CORD on an extension (docs/PARITY.md, "Acceptance").
 #[allow(clippy::too_many_arguments)]
 fn cpp_string_type(
     ctx: &mut Ctx,
@@ -1087,6 +1089,9 @@ fn cpp_string_type(
     is_map: bool,
     out: &mut Vec<Issue>,
 ) {
+    if f.edition.is_none() {
+        return;
+    }
     let ctype = fld.options.as_ref().and_then(|o| o.ctype);
     let string_type = f
         .edition

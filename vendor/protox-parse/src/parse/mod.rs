@@ -491,6 +491,11 @@ impl<'a> Parser<'a> {
                     self.bump();
                     continue;
                 }
+                // protosync patch: an `extend` block declares at least one field, as in
+                // protoc ("Expected type name." at the `}` of `extend X {}`).
+                Some((Token::RightBrace, _)) if fields.is_empty() => {
+                    self.unexpected_token("a type name")?
+                }
                 Some((Token::RightBrace, _)) => break self.bump(),
                 Some((Token::Dot | Token::Ident(_), _)) => fields.push(self.parse_field()?),
                 _ => self.unexpected_token("a message field, '}' or ';'")?,
