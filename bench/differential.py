@@ -26,8 +26,10 @@ import difflib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from collections import Counter, defaultdict
@@ -109,9 +111,17 @@ def closure(corpus_root, seed, wkt, limit):
     return seen
 
 
+EDITION_LINE = re.compile(r"^\s*edition\s*=", re.M)
+
+
 def protoc_check(root, files):
+    """protoc's verdict as scripts/record-protoc.sh takes it: `-o`, and for editions files also
+    `--cpp_out` (the C++ generator's ctype/string_type checks, which buf makes too)."""
     targets = sorted(p for p in files if files[p] is not None)
     rc, _, err = sh([TOOLS["protoc"], "-I", ".", "-o", os.devnull] + targets, cwd=root)
+    if rc == 0 and any(EDITION_LINE.search(read(os.path.join(root, t)) or "") for t in targets):
+        with tempfile.TemporaryDirectory() as out:
+            rc, _, err = sh([TOOLS["protoc"], "-I", ".", f"--cpp_out={out}"] + targets, cwd=root)
     return rc == 0, err.strip()
 
 
