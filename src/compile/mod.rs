@@ -322,7 +322,8 @@ fn descriptor_proto() -> &'static FileDescriptorProto {
     })
 }
 
-fn to_json_name(name: &str) -> String {
+/// protoc's default JSON name of a field (`foo_bar` → `fooBar`).
+pub(crate) fn to_json_name(name: &str) -> String {
     let mut out = String::new();
     let mut upper = false;
     for c in name.chars() {

@@ -14,6 +14,7 @@ use prost_reflect::{DynamicMessage, FileDescriptor, Value};
 
 use super::{At, Ctx, EditionInfo, Issue};
 use crate::compile::editions::Feature;
+use crate::compile::to_json_name;
 
 /// The file's syntax as protoc sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,7 +389,7 @@ fn message(
         // (`deprecated_legacy_json_field_conflicts` is unknown to prost-types 0.14.)
         let legacy = ed.resolve(path, None, Feature::JsonFormat) != "ALLOW";
         if !legacy {
-            let mut seen: std::collections::HashMap<String, &str> = Default::default();
+            let mut seen: HashMap<String, &str> = HashMap::new();
             for (k, fld) in m.field.iter().enumerate() {
                 let json = to_json_name(fld.name());
                 if let Some(first) = seen.get(&json) {
@@ -1454,22 +1455,6 @@ pub(super) fn enum_value_to_pascal_case(input: &str) -> String {
                 out.push(c.to_ascii_lowercase());
             }
             next_upper = false;
-        }
-    }
-    out
-}
-
-pub(crate) fn to_json_name(name: &str) -> String {
-    let mut upper = false;
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
         }
     }
     out
