@@ -56,7 +56,8 @@
 //! `editions_2024.rs`, a child module called only for 2024 files.
 //!
 //! Known limits: editions 2023 and 2024 only; checks that need types from other files (closed enums from
-//! imports in implicit-presence fields, message types from imports) are left out; comments in
+//! imports in implicit-presence fields, message types from imports) are made after linking, by
+//! `compile::validate`; comments in
 //! front of a `reserved` identifier statement end up as detached comments of the next element;
 //! an `edition="2023";` statement written without any spaces is one byte shorter than
 //! `syntax="proto3";`, so that one line of `lowered_source` grows by a byte when no blank follows
