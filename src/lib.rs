@@ -12,6 +12,7 @@ pub mod config;
 pub mod fanout;
 pub mod fleet;
 pub mod forge;
+pub mod hash;
 pub mod hook;
 pub mod impact;
 pub mod input;

@@ -426,7 +426,7 @@ impl RemoteUrl {
 
     /// The cache key: the first 32 hex digits of the SHA-256 of the normal form.
     fn key(&self) -> String {
-        let mut hex = crate::sync::lock::sha256_hex(self.normal.as_bytes());
+        let mut hex = crate::hash::sha256_hex(self.normal.as_bytes());
         hex.truncate(32);
         hex
     }

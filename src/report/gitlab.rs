@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::breaking::Finding;
 use crate::model::Span;
 use crate::pipeline::BreakingReport;
-use crate::sync::lock::sha256_hex;
+use crate::hash::sha256_hex;
 
 pub fn render(report: &BreakingReport) -> String {
     let issues = issues(report);

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::breaking::rules::{Status, RULES};
 use crate::breaking::{Finding, Version};
 use crate::pipeline::BreakingReport;
-use crate::sync::lock::sha256_hex;
+use crate::hash::sha256_hex;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Where relative `artifactLocation.uri`s start: the input's module root.

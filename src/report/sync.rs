@@ -483,7 +483,7 @@ pub fn check_sarif(r: &CheckReport) -> String {
             result["locations"] = json!([{
                 "physicalLocation": {"artifactLocation": {"uri": p, "uriBaseId": "%SRCROOT%"}}
             }]);
-            result["partialFingerprints"] = json!({super::sarif::FINGERPRINT_KEY: crate::sync::lock::sha256_hex(format!("{id}\0{p}").as_bytes())});
+            result["partialFingerprints"] = json!({super::sarif::FINGERPRINT_KEY: crate::hash::sha256_hex(format!("{id}\0{p}").as_bytes())});
         }
         results.push(result);
     }
@@ -497,7 +497,7 @@ pub fn check_gitlab(r: &CheckReport) -> String {
         list.push(json!({
             "description": format!("{id}: {message}"),
             "check_name": id,
-            "fingerprint": crate::sync::lock::sha256_hex(format!("{id}\0{path}\0{message}").as_bytes()),
+            "fingerprint": crate::hash::sha256_hex(format!("{id}\0{path}\0{message}").as_bytes()),
             "severity": if error { "major" } else { "minor" },
             "location": {"path": path, "lines": {"begin": 1}},
         }));

@@ -13,7 +13,6 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::fsafe::normalize_rel;
@@ -100,15 +99,7 @@ struct RawFile {
     from: Spanned<String>,
 }
 
-/// The sha256 of `bytes` as 64 lowercase hex digits.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
+pub use crate::hash::sha256_hex;
 
 fn is_lower_hex(s: &str, lens: &[usize]) -> bool {
     lens.contains(&s.len())

@@ -33,7 +33,8 @@ use serde::Serialize;
 use super::config::{SyncConfig, Vendor};
 use super::contract::Protos;
 use super::fsafe::{normalize_rel, safe_join};
-use super::lock::{sha256_hex, Lock};
+use super::lock::Lock;
+use crate::hash::sha256_hex;
 
 /// A contract file selected by a mapping, and where it goes.
 #[derive(Debug, Clone)]
