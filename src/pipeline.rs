@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Result};
 
-use crate::breaking::{self, Finding, RuleId, Version};
+use crate::breaking;
+pub use crate::breaking::report::Report as BreakingReport;
 use crate::compile::Compiled;
 use crate::compile::{self, SourceTree};
-use crate::config::rules::{is_unstable_package, Allowance, ModuleRules, Overrides};
+use crate::config::rules::Overrides;
 use crate::config::{self, Layout};
 use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
@@ -25,33 +26,6 @@ pub struct BreakingOptions {
     pub overrides: Overrides,
     pub includes: Vec<PathBuf>,
     pub load: LoadOptions,
-}
-
-/// What `breaking` found.
-#[derive(Debug, Clone)]
-pub struct BreakingReport {
-    pub version: Version,
-    pub findings: Vec<Finding>,
-    /// Allowances that matched no finding.
-    pub unused_allowances: Vec<Allowance>,
-    /// Findings dropped by allowances.
-    pub allowed: usize,
-    pub files: usize,
-    pub against_files: usize,
-}
-
-impl BreakingReport {
-    /// A report with no finding (nothing was compared).
-    pub fn empty(version: Version) -> BreakingReport {
-        BreakingReport {
-            version,
-            findings: Vec::new(),
-            unused_allowances: Vec::new(),
-            allowed: 0,
-            files: 0,
-            against_files: 0,
-        }
-    }
 }
 
 /// One side, read and laid out into modules.
@@ -207,22 +181,16 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     let rules = config::rules::resolve(&layout, &opts.overrides)?;
     trace("read both sides", t);
     let (cur, prev) = compile_both(cur_side.source, prev_side.source)?;
-    let mut union: Vec<RuleId> = rules
-        .iter()
-        .flat_map(|m| m.enabled.iter().copied())
-        .collect();
-    union.sort();
-    union.dedup();
     let t = std::time::Instant::now();
-    let findings = breaking::compare(&prev, &cur, &union);
+    let findings = breaking::compare(&prev, &cur, &rules.enabled());
     trace("compare", t);
     let modules = (&cur_side.module_of, &prev_side.module_of);
-    let (findings, unused, allowed) = filter(findings, &rules, modules, &cur, &prev);
+    let kept = rules.filter(findings, modules, &cur, &prev);
     let report = BreakingReport {
         version: layout.version,
-        findings,
-        unused_allowances: unused,
-        allowed,
+        findings: kept.findings,
+        unused_allowances: kept.unused_allowances,
+        allowed: kept.allowed,
         files: cur.files.len(),
         against_files: prev.files.len(),
     };
@@ -230,90 +198,6 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     // path (a command-line run exits before it matters).
     std::thread::spawn(move || drop((cur, prev)));
     Ok(report)
-}
-
-/// Module of each file path, on the current and the previous side.
-type ModuleMaps<'a> = (&'a HashMap<String, usize>, &'a HashMap<String, usize>);
-
-/// Applies each module's configuration: enabled rules, ignores, unstable packages, allowances.
-fn filter(
-    findings: Vec<Finding>,
-    rules: &[ModuleRules],
-    (cur_modules, prev_modules): ModuleMaps,
-    cur: &Schema,
-    prev: &Schema,
-) -> (Vec<Finding>, Vec<Allowance>, usize) {
-    let package = |schema: &Schema, path: Option<&String>| -> Option<String> {
-        path.and_then(|p| schema.file(p)).map(|f| f.package.clone())
-    };
-    let mut used: Vec<Vec<bool>> = rules.iter().map(|m| vec![false; m.allow.len()]).collect();
-    let mut kept = Vec::new();
-    let mut allowed = 0;
-    for f in findings {
-        let module = f
-            .path
-            .as_ref()
-            .and_then(|p| cur_modules.get(p))
-            .or_else(|| f.against_path.as_ref().and_then(|p| prev_modules.get(p)))
-            .copied()
-            .unwrap_or(0);
-        let m = &rules[module];
-        if !m.enabled.contains(&f.rule) {
-            continue;
-        }
-        let paths: Vec<&str> = [f.path.as_deref(), f.against_path.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        if paths.iter().any(|p| m.ignore.iter().any(|i| i.matches(p))) {
-            continue;
-        }
-        if m.ignore_only
-            .iter()
-            .any(|(rs, i)| rs.contains(&f.rule) && paths.iter().any(|p| i.matches(p)))
-        {
-            continue;
-        }
-        if m.ignore_unstable_packages {
-            let pkgs = [
-                package(cur, f.path.as_ref()),
-                package(prev, f.against_path.as_ref()),
-            ];
-            if pkgs.iter().flatten().any(|p| is_unstable_package(p)) {
-                continue;
-            }
-        }
-        if let Some(i) = m.allow.iter().position(|a| a.matches(&f)) {
-            used[module][i] = true;
-            allowed += 1;
-            continue;
-        }
-        kept.push(f);
-    }
-    // Modules that share one configuration (several roots) share its allowances: an
-    // allowance is unused when no module used it, and is reported once.
-    let used_places: std::collections::HashSet<&str> = rules
-        .iter()
-        .enumerate()
-        .flat_map(|(mi, m)| {
-            let used = &used[mi];
-            m.allow
-                .iter()
-                .enumerate()
-                .filter(move |(i, _)| used[*i])
-                .map(|(_, a)| a.place.as_str())
-        })
-        .collect();
-    let mut unused: Vec<Allowance> = Vec::new();
-    for m in rules {
-        for a in &m.allow {
-            if !used_places.contains(a.place.as_str()) && !unused.iter().any(|u| u.place == a.place)
-            {
-                unused.push(a.clone());
-            }
-        }
-    }
-    (kept, unused, allowed)
 }
 
 /// One side of a comparison of source trees where only some files are compared: the rest of
@@ -354,20 +238,16 @@ pub fn compare_targets(
     };
     let (p, c) = (p.map_err(|e| anyhow!(e))?, c.map_err(|e| anyhow!(e))?);
     let (prev, cur) = (model::build(&p), model::build(&c));
-    let mut union: Vec<RuleId> = rules
-        .iter()
-        .flat_map(|m| m.enabled.iter().copied())
-        .collect();
-    union.sort();
-    union.dedup();
-    let findings = breaking::compare(&prev, &cur, &union);
+    let findings = breaking::compare(&prev, &cur, &rules.enabled());
     let none = HashMap::new();
-    let (findings, unused, allowed) = filter(findings, &rules[..1], (&none, &none), &cur, &prev);
+    let kept = rules
+        .first_module()
+        .filter(findings, (&none, &none), &cur, &prev);
     Ok(BreakingReport {
         version: layout.version,
-        findings,
-        unused_allowances: unused,
-        allowed,
+        findings: kept.findings,
+        unused_allowances: kept.unused_allowances,
+        allowed: kept.allowed,
         files: cur.files.len(),
         against_files: prev.files.len(),
     })

@@ -10,6 +10,7 @@ mod field;
 mod file;
 mod message;
 mod package;
+pub mod report;
 pub mod rules;
 mod service;
 
@@ -60,7 +61,7 @@ pub(crate) struct Pending {
 
 /// Runs checks and collects what they report.
 pub(crate) struct Checker<'a> {
-    enabled: [bool; 69],
+    enabled: [bool; RuleId::ALL.len()],
     pub prev: &'a Schema,
     pub cur: &'a Schema,
     pending: Vec<Pending>,
@@ -226,7 +227,7 @@ impl<'s> Names<'s> {
 /// Compares two schemas with the given rules enabled; findings come back sorted and
 /// de-duplicated, with positions resolved.
 pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> {
-    let mut on = [false; 69];
+    let mut on = [false; RuleId::ALL.len()];
     for r in enabled {
         on[*r as usize] = true;
     }

@@ -85,7 +85,7 @@ fn breaking_section(
     };
     let ignore = strings(get("ignore"), &format!("{key}.ignore"), file)?;
     for (i, p) in ignore.iter().enumerate() {
-        super::rules::PathMatcher::new(&clean_path(p)).map_err(|e| {
+        crate::breaking::report::PathMatcher::new(&clean_path(p)).map_err(|e| {
             let line = find_line(text, p, section_line);
             anyhow!("{}: {key}.ignore[{i}]: {e}", at_line(file, line))
         })?;

@@ -195,7 +195,7 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
             .enumerate()
             .map(|(i, p)| {
                 let clean = clean_path(p.get_ref());
-                rules::PathMatcher::new(&clean).map_err(|e| {
+                crate::breaking::report::PathMatcher::new(&clean).map_err(|e| {
                     let (l, c) = line_col(text, p.span().start);
                     anyhow!("{name}:{l}:{c}: breaking.ignore[{}]: {e}", i + 1)
                 })?;

@@ -2,11 +2,11 @@
 //! is ignored (paths, unstable packages) or allowed (element allowances).
 
 use anyhow::{anyhow, bail, Result};
-use globset::{Glob, GlobMatcher};
 
 use super::{Layout, Written};
+use crate::breaking::report::{Allowance, ModuleRules, PathMatcher, RuleSet};
 use crate::breaking::rules::{Category, RuleId, Status, RULES};
-use crate::breaking::{Finding, Version};
+use crate::breaking::Version;
 
 /// Expands one id: a category to its rules, a deprecated id to its replacements.
 pub fn expand(id: &str, version: Version) -> std::result::Result<Vec<RuleId>, String> {
@@ -60,73 +60,6 @@ fn expand_written(w: &Written, version: Version) -> Result<Vec<RuleId>> {
     expand(&w.id, version).map_err(|e| anyhow!("{}: {e}", w.place))
 }
 
-/// A path filter: a file or directory (prefix at a `/` boundary), or a glob.
-#[derive(Debug, Clone)]
-pub struct PathMatcher {
-    prefix: String,
-    glob: Option<GlobMatcher>,
-}
-
-impl PathMatcher {
-    pub fn new(p: &str) -> Result<PathMatcher> {
-        let glob = if p.contains(['*', '?', '[', '{']) {
-            Some(
-                Glob::new(p)
-                    .map_err(|e| anyhow!("invalid path pattern {p:?}: {e}"))?
-                    .compile_matcher(),
-            )
-        } else {
-            None
-        };
-        Ok(PathMatcher {
-            prefix: p.to_owned(),
-            glob,
-        })
-    }
-
-    pub fn matches(&self, path: &str) -> bool {
-        match &self.glob {
-            Some(g) => g.is_match(path),
-            None => {
-                self.prefix.is_empty()
-                    || path == self.prefix
-                    || path
-                        .strip_prefix(&self.prefix)
-                        .is_some_and(|rest| rest.starts_with('/'))
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Allowance {
-    pub rules: Vec<RuleId>,
-    pub rule_id: String,
-    pub element: String,
-    pub reason: String,
-    pub place: String,
-}
-
-impl Allowance {
-    pub fn matches(&self, f: &Finding) -> bool {
-        self.rules.contains(&f.rule)
-            && (f.element == self.element
-                || f.element
-                    .strip_prefix(&self.element)
-                    .is_some_and(|rest| rest.starts_with('.')))
-    }
-}
-
-/// Resolved breaking configuration of one module.
-#[derive(Debug, Clone)]
-pub struct ModuleRules {
-    pub enabled: Vec<RuleId>,
-    pub ignore: Vec<PathMatcher>,
-    pub ignore_only: Vec<(Vec<RuleId>, PathMatcher)>,
-    pub ignore_unstable_packages: bool,
-    pub allow: Vec<Allowance>,
-}
-
 /// Command-line additions: `--use` replaces the configured `use`, `--except` adds to `except`.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -134,7 +67,8 @@ pub struct Overrides {
     pub except: Vec<String>,
 }
 
-pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules>> {
+/// Resolves the configured rules of every module of `layout`, with the command line's overrides.
+pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<RuleSet> {
     let version = layout.version;
     let source = layout
         .source
@@ -209,73 +143,12 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules
             allow,
         });
     }
-    Ok(out)
-}
-
-/// A package is unstable when its last component is a version with a pre-release suffix
-/// (`v1alpha1`, `v1beta`, `v1p1beta1`, `v1test`…) and it has at least two components.
-pub fn is_unstable_package(package: &str) -> bool {
-    let parts: Vec<&str> = package.split('.').collect();
-    if parts.len() < 2 {
-        return false;
-    }
-    let last = parts[parts.len() - 1];
-    let Some(rest) = last.strip_prefix('v') else {
-        return false;
-    };
-    let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
-    if digits == 0 {
-        return false;
-    }
-    let mut rest = &rest[digits..];
-    if rest.is_empty() {
-        return false;
-    }
-    if rest.starts_with("test") {
-        return true;
-    }
-    if let Some(r) = rest.strip_prefix('p') {
-        let d = r.chars().take_while(|c| c.is_ascii_digit()).count();
-        if d == 0 {
-            return false;
-        }
-        rest = &r[d..];
-    }
-    for tag in ["alpha", "beta"] {
-        if let Some(r) = rest.strip_prefix(tag) {
-            return r.chars().all(|c| c.is_ascii_digit());
-        }
-    }
-    false
+    Ok(RuleSet { modules: out })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unstable_packages() {
-        for p in [
-            "foo.v1alpha",
-            "foo.v1alpha1",
-            "foo.v1beta2",
-            "foo.bar.v1p1beta1",
-            "foo.v1test",
-            "foo.v1testfoo",
-        ] {
-            assert!(is_unstable_package(p), "{p}");
-        }
-        for p in [
-            "foo.v1",
-            "v1beta1",
-            "foo.bar",
-            "foo.v1foo",
-            "foo.valpha",
-            "",
-        ] {
-            assert!(!is_unstable_package(p), "{p}");
-        }
-    }
 
     #[test]
     fn expansion_follows_the_version() {
@@ -291,15 +164,5 @@ mod tests {
         );
         let err = expand("FIELD_NO_DELET", Version::V1).unwrap_err();
         assert!(err.contains("did you mean FIELD_NO_DELETE"), "{err}");
-    }
-
-    #[test]
-    fn path_matching() {
-        let m = PathMatcher::new("acme/legacy").unwrap();
-        assert!(m.matches("acme/legacy/a.proto"));
-        assert!(m.matches("acme/legacy"));
-        assert!(!m.matches("acme/legacy2/a.proto"));
-        let g = PathMatcher::new("acme/**/old_*.proto").unwrap();
-        assert!(g.matches("acme/x/y/old_a.proto"));
     }
 }

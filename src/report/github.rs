@@ -1,6 +1,6 @@
 //! GitHub Actions workflow commands: one `::error` annotation per finding.
 
-use crate::pipeline::BreakingReport;
+use crate::breaking::report::Report;
 
 /// Escapes a message for a workflow command.
 pub(crate) fn data(s: &str) -> String {
@@ -14,7 +14,7 @@ pub(crate) fn prop(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
         match (&f.path, f.span) {

@@ -8,12 +8,12 @@
 
 use serde_json::{json, Value};
 
+use crate::breaking::report::Report;
 use crate::breaking::Finding;
-use crate::model::Span;
-use crate::pipeline::BreakingReport;
 use crate::hash::sha256_hex;
+use crate::model::Span;
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let issues = issues(report);
     let mut s = serde_json::to_string_pretty(&issues).expect("JSON of plain values");
     s.push('\n');
@@ -21,7 +21,7 @@ pub fn render(report: &BreakingReport) -> String {
 }
 
 /// One Code Quality issue per finding (`check --format gitlab` appends its own).
-pub(crate) fn issues(report: &BreakingReport) -> Vec<Value> {
+pub(crate) fn issues(report: &Report) -> Vec<Value> {
     report.findings.iter().map(issue).collect()
 }
 

@@ -5,17 +5,17 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::breaking::report::Report;
 use crate::model::Span;
-use crate::pipeline::BreakingReport;
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&value(report)).expect("JSON of plain values");
     s.push('\n');
     s
 }
 
 /// The document `render` prints, for embedding in other reports.
-pub fn value(report: &BreakingReport) -> Value {
+pub fn value(report: &Report) -> Value {
     let findings: Vec<Value> = report
         .findings
         .iter()

@@ -6,9 +6,9 @@
 
 use std::fmt::Write;
 
+use crate::breaking::report::Report;
 use crate::breaking::Finding;
 use crate::model::Span;
-use crate::pipeline::BreakingReport;
 
 /// The suite of findings that have no file, as text output names their place.
 const NO_FILE: &str = "<input>";
@@ -65,7 +65,7 @@ fn text_line(f: &Finding) -> String {
     }
 }
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let n = report.findings.len();
     if n == 0 {
@@ -89,7 +89,7 @@ pub fn render(report: &BreakingReport) -> String {
 /// One `<testsuite>` per file with a failing case per finding, in the order the files first
 /// appear (findings come sorted, pathless first); empty without findings. `check --format
 /// junit` puts these next to its own suite.
-pub(crate) fn suites(report: &BreakingReport) -> String {
+pub(crate) fn suites(report: &Report) -> String {
     let mut out = String::new();
     let mut suites: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for f in &report.findings {

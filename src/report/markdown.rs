@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::plural;
+use crate::breaking::report::Report;
 use crate::breaking::Finding;
-use crate::pipeline::BreakingReport;
 
 /// Rows shown before the rest is folded.
 pub const FOLD_AFTER: usize = 50;
@@ -71,7 +71,7 @@ fn location(f: &Finding) -> String {
     }
 }
 
-fn summary(report: &BreakingReport) -> String {
+fn summary(report: &Report) -> String {
     let n = report.findings.len();
     let allowed = match report.allowed {
         0 => String::new(),
@@ -114,7 +114,7 @@ fn row(out: &mut String, f: &Finding) {
     );
 }
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let mut out = String::from(HEADING);
     out.push_str(&summary(report));
     if report.findings.is_empty() {

@@ -14,9 +14,9 @@ mod sarif;
 pub mod sync;
 mod text;
 
+use crate::breaking::report::Report;
 use crate::breaking::rules::Category;
 use crate::breaking::{Finding, Version};
-use crate::pipeline::BreakingReport;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -45,11 +45,11 @@ pub fn categories(f: &Finding, version: Version) -> Vec<Category> {
 }
 
 /// The JSON value of a breaking report (what `--format json` prints), for embedding.
-pub fn json_value(report: &BreakingReport) -> serde_json::Value {
+pub fn json_value(report: &Report) -> serde_json::Value {
     json::value(report)
 }
 
-pub fn render(report: &BreakingReport, format: Format) -> String {
+pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Text => text::render(report),
         Format::Json => json::render(report),

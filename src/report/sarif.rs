@@ -9,9 +9,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::breaking::report::Report;
 use crate::breaking::rules::{Status, RULES};
 use crate::breaking::{Finding, Version};
-use crate::pipeline::BreakingReport;
 use crate::hash::sha256_hex;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -20,13 +20,13 @@ const SRCROOT: &str = "%SRCROOT%";
 /// The `partialFingerprints` key (versioned, as SARIF recommends).
 pub(crate) const FINGERPRINT_KEY: &str = "protosync/v1";
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&value(report)).expect("JSON of plain values");
     s.push('\n');
     s
 }
 
-pub(crate) fn value(report: &BreakingReport) -> Value {
+pub(crate) fn value(report: &Report) -> Value {
     let mut driver = Map::new();
     driver.insert("name".into(), json!("protosync"));
     driver.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));

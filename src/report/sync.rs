@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::github::{data, prop};
 use super::{plural, short};
-use crate::pipeline::BreakingReport;
+use crate::breaking::report::Report;
 use crate::sync::plan::{Action, FileState};
 use crate::sync::run::{CheckReport, ContractInfo, Outcome, StatusReport, SyncReport};
 
@@ -30,7 +30,7 @@ fn contract_line(c: &ContractInfo) -> String {
     s
 }
 
-fn findings_text(b: &BreakingReport, indent: &str) -> String {
+fn findings_text(b: &Report, indent: &str) -> String {
     super::text::render(b)
         .lines()
         .map(|l| format!("{indent}{l}\n"))
@@ -424,10 +424,10 @@ pub fn sync_json_with(
 pub const DRIFT_ID: &str = "PROTOSYNC_DRIFT";
 pub const BEHIND_ID: &str = "PROTOSYNC_BEHIND";
 
-fn empty_breaking(r: &CheckReport) -> BreakingReport {
+fn empty_breaking(r: &CheckReport) -> Report {
     r.breaking
         .clone()
-        .unwrap_or_else(|| BreakingReport::empty(crate::breaking::Version::V2))
+        .unwrap_or_else(|| Report::empty(crate::breaking::Version::V2))
 }
 
 /// (path or None, id, message, is_error) of check's own results.

@@ -1,10 +1,10 @@
 //! `path:line:col: RULE_ID message`, one finding per line (`path: RULE_ID message` in a file
 //! without positions, `<input>:1:1: …` for findings without a file).
 
+use crate::breaking::report::Report;
 use crate::model::Span;
-use crate::pipeline::BreakingReport;
 
-pub fn render(report: &BreakingReport) -> String {
+pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
         match (&f.path, f.span) {

@@ -14,9 +14,10 @@ use super::contract::{Contract, Protos};
 use super::fsafe::{self, Change};
 use super::lock::{sha256_hex, Lock, LockedContract, LockedFile, LOCK_FILE};
 use super::plan::{self, Action, FileState, FileView, Target};
+use crate::breaking::report::Report as BreakingReport;
 use crate::config::rules::Overrides;
 use crate::input::LoadOptions;
-use crate::pipeline::{self, BreakingOptions, BreakingReport, TargetTree};
+use crate::pipeline::{self, BreakingOptions, TargetTree};
 
 /// A service repository: its configuration and lock.
 pub struct Workspace {
