@@ -6,82 +6,15 @@
 
 pub mod buf;
 pub mod rules;
+pub mod schema;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::Deserialize;
 
 use crate::breaking::Version;
-
-/// The `[breaking]` section as written (ids not yet validated).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BreakingSection {
-    /// Configuration version whose categories apply; protosync.toml defaults to v2.
-    pub version: Option<String>,
-    #[serde(rename = "use", default)]
-    pub use_: Vec<toml::Spanned<String>>,
-    #[serde(default)]
-    pub except: Vec<toml::Spanned<String>>,
-    #[serde(default)]
-    pub ignore: Vec<toml::Spanned<String>>,
-    #[serde(default)]
-    pub ignore_only: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    pub ignore_unstable_packages: bool,
-    #[serde(default)]
-    pub allow: Vec<AllowEntry>,
-}
-
-/// An element-level allowance: one rule may report on one element (or everything under it).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AllowEntry {
-    pub rule: toml::Spanned<String>,
-    pub element: String,
-    pub reason: toml::Spanned<String>,
-}
-
-/// `protosync.toml`. `[contract]` and `[[vendor]]` belong to the sync commands (typed in
-/// [`crate::sync::config`], so their unknown keys are refused here too); `[[service]]` belongs
-/// to fan-out and is kept as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProtosyncToml {
-    #[serde(default)]
-    pub breaking: Option<BreakingSection>,
-    #[serde(default)]
-    pub contract: Option<crate::sync::config::ContractSection>,
-    #[serde(default)]
-    pub vendor: Vec<crate::sync::config::VendorSection>,
-    #[serde(default)]
-    pub service: Vec<crate::sync::config::ServiceSection>,
-    #[serde(default)]
-    pub build: Option<BuildSection>,
-    #[serde(default)]
-    pub git: Option<GitSection>,
-}
-
-/// `[git]`: network settings of the git operations (fetching contracts, pushing sync branches).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GitSection {
-    /// Connect and idle timeout in seconds (`PROTOSYNC_GIT_TIMEOUT` wins).
-    #[serde(default)]
-    pub timeout: Option<toml::Spanned<i64>>,
-}
-
-/// `[build]`: where the .proto files of a repository are rooted (import paths are relative to
-/// a root). A service repository lists its own proto directory and the vendored copy's, e.g.
-/// `roots = ["proto", "third_party/proto"]`. Default: the directory of `protosync.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BuildSection {
-    #[serde(default)]
-    pub roots: Vec<toml::Spanned<String>>,
-}
+pub use schema::ProtosyncToml;
+use schema::{BuildSection, GitSection};
 
 /// A raw configuration id with where it was written, for error messages.
 #[derive(Debug, Clone)]
@@ -145,10 +78,17 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Reads `protosync.toml` text.
 pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
+    let parsed = schema::parse(text)
+        .map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
+    layout_of(path, text, &parsed)
+}
+
+/// The module layout and breaking configuration of an already parsed `protosync.toml`
+/// (`text` is what it was parsed from, for line and column numbers).
+// long: the [breaking] keys one after the other, each with its own located error.
+pub fn layout_of(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<Layout> {
     let name = path.display().to_string();
-    let parsed: ProtosyncToml =
-        toml::from_str(text).map_err(|e| anyhow!("{name}: {}", e.to_string().trim_end()))?;
-    let section = parsed.breaking.unwrap_or_default();
+    let section = parsed.breaking.clone().unwrap_or_default();
     let version = match &section.version {
         None => Version::V2,
         Some(v) => Version::parse(v).ok_or_else(|| {

@@ -1,61 +1,24 @@
 //! The sync sections of `protosync.toml`: `[contract]` (where the source of truth lives) and
 //! `[[vendor]]` (what this service copies from it, and where to), plus finding the file.
 //!
-//! The raw sections ([`ContractSection`], [`VendorSection`]) are part of
-//! [`crate::config::ProtosyncToml`], so unknown keys and wrong types are refused by every
-//! command that reads the file. [`parse`] adds the checks the sync commands need (relative
+//! The raw sections are typed in [`crate::config::schema`], so unknown keys and wrong types
+//! are refused by every command that reads the file. [`parse`] adds the checks the sync commands need (relative
 //! paths without `..`, globs that compile, mappings that do not overlap) and returns a
 //! validated [`SyncConfig`]. Every error names the file, line, column and key.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Result};
-use serde::Deserialize;
-use toml::Spanned;
 
 use super::fsafe::normalize_rel;
 use super::{toml_error, Places};
-use crate::config::ProtosyncToml;
+use crate::config::schema::{self, ProtosyncToml};
 
 /// The name of the configuration file.
 pub const CONFIG_FILE: &str = "protosync.toml";
 
 /// The default of `contract.ref`.
 pub const DEFAULT_REF: &str = "main";
-
-/// `[contract]` as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContractSection {
-    pub repo: Spanned<String>,
-    #[serde(rename = "ref", default)]
-    pub ref_: Option<Spanned<String>>,
-    #[serde(default)]
-    pub root: Option<Spanned<String>>,
-}
-
-/// One `[[vendor]]` as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VendorSection {
-    pub from: Spanned<String>,
-    pub to: Spanned<String>,
-}
-
-/// One `[[service]]` of a contract repository's `protosync.toml` (for `fanout`), as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceSection {
-    pub name: Spanned<String>,
-    pub repo: Spanned<String>,
-    #[serde(default)]
-    pub branch: Option<Spanned<String>>,
-    /// Path of the service's `protosync.toml` inside its repository.
-    #[serde(default)]
-    pub config: Option<Spanned<String>>,
-    #[serde(default)]
-    pub forge: Option<Spanned<String>>,
-}
 
 /// Where the contract repository is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,10 +121,18 @@ pub fn load(path: &Path) -> Result<SyncConfig> {
 /// the breaking configuration, not here.
 pub fn parse(path: &Path, text: &str) -> Result<SyncConfig> {
     let name = path.display().to_string();
-    let parsed: ProtosyncToml = toml::from_str(text).map_err(|e| toml_error(&name, text, &e))?;
+    let parsed = schema::parse(text).map_err(|e| toml_error(&name, text, &e))?;
+    validate(path, text, &parsed)
+}
+
+/// Validates the sync sections of an already parsed `protosync.toml` (`text` is what it was
+/// parsed from, for line and column numbers).
+// long: one pass over [contract] then every [[vendor]], each check next to its message.
+pub fn validate(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<SyncConfig> {
+    let name = path.display().to_string();
     let places = Places::new(&name, text);
     let at = |offset: usize| places.at(offset);
-    let Some(section) = parsed.contract else {
+    let Some(section) = &parsed.contract else {
         bail!("{name}: no [contract] section (protosync sync needs `[contract] repo = \"…\"`)");
     };
 

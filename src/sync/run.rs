@@ -71,8 +71,12 @@ impl Workspace {
     /// a commit). `config_path` names the configuration in messages and places the repository
     /// root; nothing is read from it.
     pub fn from_parts(config_path: &Path, text: &str, lock: Option<Lock>) -> Result<Workspace> {
-        let cfg = config::parse(config_path, text)?;
-        let layout = crate::config::parse_protosync_toml(config_path, text)?;
+        // Parsed once; the sync sections and the breaking configuration are validated from it.
+        let name = config_path.display().to_string();
+        let doc = crate::config::schema::parse(text)
+            .map_err(|e| super::toml_error(&name, text, &e))?;
+        let cfg = config::validate(config_path, text, &doc)?;
+        let layout = crate::config::layout_of(config_path, text, &doc)?;
         let lock_path = cfg.repo_root().join(LOCK_FILE);
         if let Some(lock) = &lock {
             plan::check_lock_scope(&cfg, lock, &lock_path)?;
