@@ -14,9 +14,6 @@
 //! | update | `PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}` `{body}` |
 //! | create | `POST /repos/{owner}/{repo}/issues/{number}/comments` `{body}` |
 
-use std::io::Read;
-use std::path::PathBuf;
-
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
@@ -32,30 +29,18 @@ const MAX_BODY_CHARS: usize = 65_536;
 /// Comments are listed 100 a page, at most this many pages (10,000 comments).
 const MAX_PAGES: u64 = 100;
 
-/// Post or update one pull-request comment, found again by a hidden marker (GitHub).
-///
-/// Exit code 0: the comment was created, updated, already up to date, or (with
-/// --update-only) there was none to update; 2: error.
-#[derive(Debug, clap::Args)]
-pub struct CommentArgs {
-    /// File holding the comment's Markdown (`-` for stdin). The marker is put on its first line
-    /// unless the text already contains it.
-    #[arg(long, value_name = "FILE")]
-    pub body_file: PathBuf,
+/// What `protosync comment` posts where.
+#[derive(Debug, Clone, Default)]
+pub struct CommentOptions {
     /// The hidden HTML comment the comment is found again by.
-    #[arg(long, value_name = "MARKER", default_value = DEFAULT_MARKER)]
     pub marker: String,
     /// The repository, owner/name [default: GITHUB_REPOSITORY]
-    #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
     /// The pull request's number [default: the pull request of the event in GITHUB_EVENT_PATH]
-    #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
     /// GitHub's API base URL [default: GITHUB_API_URL, else https://api.github.com]
-    #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// Update the comment if there is one; post none if there is not.
-    #[arg(long)]
     pub update_only: bool,
 }
 
@@ -92,30 +77,11 @@ impl Outcome {
     }
 }
 
-/// Runs `protosync comment`: prints the outcome's line; returns the exit code (0).
-pub fn run(args: CommentArgs) -> Result<i32> {
-    let body = read_body(&args.body_file)?;
-    let outcome = post(&args, &body, &|name| std::env::var(name).ok())?;
-    println!("{}", outcome.line());
-    Ok(0)
-}
-
-fn read_body(path: &std::path::Path) -> Result<String> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading the comment from stdin")?;
-        return Ok(text);
-    }
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
 /// Posts or updates the comment with `body`, reading `GITHUB_REPOSITORY`, `GITHUB_EVENT_PATH`,
 /// `GITHUB_API_URL`, `GITHUB_TOKEN`/`PROTOSYNC_TOKEN` and the retry test hooks through `env`
 /// where `args` leaves them out.
 pub fn post(
-    args: &CommentArgs,
+    args: &CommentOptions,
     body: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Outcome> {

@@ -22,59 +22,6 @@ pub const HOOK_NAME: &str = "pre-commit";
 /// Where a foreign hook replaced with `--force` is kept (next to the hook).
 pub const BACKUP_NAME: &str = "pre-commit.protosync-backup";
 
-#[derive(Debug, clap::Args)]
-pub struct HookArgs {
-    #[command(subcommand)]
-    pub command: HookCommand,
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum HookCommand {
-    /// Write a git pre-commit hook that runs `protosync check --staged --against
-    /// .git#ref=HEAD`: the vendored copy as staged against the staged lock, and breaking
-    /// changes of the staged protos against HEAD.
-    ///
-    /// Exit code 0: installed, updated or already there; 2: a pre-commit hook that is not
-    /// protosync's is in the way (use --force), or an error.
-    Install(InstallArgs),
-    /// Remove protosync's pre-commit hook (and put back the hook it replaced, if any). A hook
-    /// that is not protosync's is left alone.
-    ///
-    /// Exit code 0: removed, or nothing to remove; 2: error.
-    Uninstall,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct InstallArgs {
-    /// Replace a pre-commit hook that is not protosync's; it is kept as
-    /// pre-commit.protosync-backup next to the hook, and `hook uninstall` restores it.
-    #[arg(long)]
-    pub force: bool,
-    /// protosync.toml the hook checks [default: found walking up from the current directory]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-/// Runs `protosync hook …`; returns the exit code.
-pub fn run(args: HookArgs) -> Result<i32> {
-    let cwd = std::env::current_dir()?;
-    let repo = Repository::discover(&cwd).map_err(|e| {
-        anyhow!(
-            "{} is not in a git repository ({})",
-            cwd.display(),
-            e.message()
-        )
-    })?;
-    let message = match args.command {
-        HookCommand::Install(a) => install(&repo, a.config.as_deref(), a.force)?,
-        HookCommand::Uninstall => uninstall(&repo)?,
-    };
-    if !crate::trace::quiet() {
-        println!("{message}");
-    }
-    Ok(0)
-}
-
 /// The directory git runs hooks from: `core.hooksPath` (relative to the top of the working
 /// tree), else `hooks` in the repository's (common) git directory.
 pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
@@ -177,7 +124,8 @@ fn shown(path: &Path) -> String {
         .to_string()
 }
 
-fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<String> {
+/// Installs (or updates) protosync's pre-commit hook; returns what was done, for the user.
+pub fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<String> {
     let workdir = repo
         .workdir()
         .ok_or_else(|| {
@@ -260,7 +208,8 @@ fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<Stri
     })
 }
 
-fn uninstall(repo: &Repository) -> Result<String> {
+/// Removes protosync's pre-commit hook (restoring the one it replaced); returns what was done.
+pub fn uninstall(repo: &Repository) -> Result<String> {
     let dir = hooks_dir(repo)?;
     let hook = dir.join(HOOK_NAME);
     let backup = dir.join(BACKUP_NAME);

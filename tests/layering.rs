@@ -49,10 +49,21 @@ fn sources() -> Vec<Source> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
-            let inner = rel.strip_prefix("src/").unwrap().strip_suffix(".rs").unwrap();
+            let rel = p
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let inner = rel
+                .strip_prefix("src/")
+                .unwrap()
+                .strip_suffix(".rs")
+                .unwrap();
             let mut module: Vec<String> = inner.split('/').map(str::to_owned).collect();
-            if matches!(module.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            if matches!(
+                module.last().map(String::as_str),
+                Some("mod" | "lib" | "main")
+            ) {
                 module.pop();
             }
             let text = std::fs::read_to_string(&p).unwrap();
@@ -282,7 +293,10 @@ fn expand_use(rest: &str) -> Vec<Vec<String>> {
 }
 
 /// The source file a path names: the deepest module prefix that is a file.
-fn resolve<'a>(path: &[String], by_module: &BTreeMap<Vec<String>, &'a Source>) -> Option<&'a Source> {
+fn resolve<'a>(
+    path: &[String],
+    by_module: &BTreeMap<Vec<String>, &'a Source>,
+) -> Option<&'a Source> {
     (0..=path.len())
         .rev()
         .find_map(|n| by_module.get(&path[..n]).copied())
@@ -301,7 +315,7 @@ fn graph(sources: &[Source]) -> BTreeMap<String, BTreeSet<String>> {
         for p in referenced_paths(s) {
             if let Some(t) = resolve(&p, &by_module) {
                 // `crate::x` resolving to lib.rs names a crate-root item (e.g. parallelism).
-                if t.rel != s.rel && !(t.rel == "src/lib.rs" && !p.is_empty()) {
+                if t.rel != s.rel && (p.is_empty() || t.rel != "src/lib.rs") {
                     to.insert(t.rel.clone());
                 }
             }
@@ -416,7 +430,10 @@ fn the_command_line_is_only_in_cli() {
         if s.code.contains("crate::cli") {
             bad.push(format!("{}: names crate::cli", s.rel));
         }
-        if s.code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "clap") {
+        if s.code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| w == "clap")
+        {
             bad.push(format!("{}: uses clap", s.rel));
         }
     }
@@ -426,7 +443,11 @@ fn the_command_line_is_only_in_cli() {
 #[test]
 fn the_engine_depends_only_on_the_model() {
     let bad = violations("src/breaking/", |to| to.starts_with("src/model/"));
-    assert!(bad.is_empty(), "src/breaking may only use crate::model:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "src/breaking may only use crate::model:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -434,18 +455,24 @@ fn printers_never_reach_the_pipeline_or_the_compiler() {
     let bad = violations("src/report/", |to| {
         !(to == "src/pipeline.rs" || to.starts_with("src/compile/"))
     });
-    assert!(bad.is_empty(), "src/report must not use the pipeline or compile:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "src/report must not use the pipeline or compile:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn the_model_and_the_compiler_know_nothing_of_commands() {
     for folder in ["src/model/", "src/compile/"] {
         let bad = violations(folder, |to| {
-            to.starts_with("src/model/")
-                || to.starts_with("src/compile/")
-                || to == "src/lib.rs"
+            to.starts_with("src/model/") || to.starts_with("src/compile/") || to == "src/lib.rs"
         });
-        assert!(bad.is_empty(), "{folder} may only use compile and model:\n{}", bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{folder} may only use compile and model:\n{}",
+            bad.join("\n")
+        );
     }
 }
 
@@ -458,7 +485,11 @@ fn no_source_file_is_oversized() {
         .filter(|(_, n)| *n > MAX_FILE_LINES)
         .map(|(f, n)| format!("{f}: {n} lines"))
         .collect();
-    assert!(long.is_empty(), "files over {MAX_FILE_LINES} lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 /// Functions (outside test modules) longer than `MAX_FN_LINES` with no `// long:` reason on
@@ -469,9 +500,18 @@ fn long_functions(s: &Source) -> Vec<String> {
     let mut out = Vec::new();
     for (i, line) in code.iter().enumerate() {
         let t = line.trim_start();
-        let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn ", "pub const fn ", "async fn ", "unsafe fn "]
-            .iter()
-            .any(|p| t.starts_with(p));
+        let is_fn = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "const fn ",
+            "pub const fn ",
+            "async fn ",
+            "unsafe fn ",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p));
         if !is_fn {
             continue;
         }
@@ -552,13 +592,27 @@ fn the_checker_finds_what_it_looks_for() {
         )),
         text: String::new(),
     };
-    let mut got: Vec<String> = referenced_paths(&src).iter().map(|p| p.join("::")).collect();
+    let mut got: Vec<String> = referenced_paths(&src)
+        .iter()
+        .map(|p| p.join("::"))
+        .collect();
     got.sort();
-    assert_eq!(got, ["hash", "report::sync::a", "report::sync::b", "sync::plan::P"]);
+    assert_eq!(
+        got,
+        [
+            "hash",
+            "report::sync::a",
+            "report::sync::b",
+            "sync::plan::P"
+        ]
+    );
     let mut g = BTreeMap::new();
     g.insert("a".to_owned(), BTreeSet::from(["b".to_owned()]));
     g.insert("b".to_owned(), BTreeSet::from(["c".to_owned()]));
     g.insert("c".to_owned(), BTreeSet::from(["a".to_owned()]));
     g.insert("d".to_owned(), BTreeSet::from(["a".to_owned()]));
-    assert_eq!(cycles(&g), vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]);
+    assert_eq!(
+        cycles(&g),
+        vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]
+    );
 }

@@ -114,4 +114,3 @@ pub struct ServiceSection {
     #[serde(default)]
     pub forge: Option<Spanned<String>>,
 }
-

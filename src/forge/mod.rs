@@ -18,13 +18,12 @@ pub mod http;
 use http::{Retry, Secret};
 
 /// The kinds of forge protosync can open pull requests on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ForgeKind {
     Github,
     Gitlab,
     /// Gitea and Forgejo (Codeberg) share one API.
-    #[value(alias = "forgejo")]
     Gitea,
 }
 
@@ -865,15 +864,6 @@ mod tests {
 
     #[test]
     fn kinds_parse_and_print() {
-        use clap::ValueEnum;
-        assert_eq!(
-            ForgeKind::from_str("forgejo", true).unwrap(),
-            ForgeKind::Gitea
-        );
-        assert_eq!(
-            ForgeKind::from_str("github", true).unwrap(),
-            ForgeKind::Github
-        );
         assert_eq!(
             serde_json::to_string(&ForgeKind::Gitlab).unwrap(),
             "\"gitlab\""

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::fanout::{ServiceResult, Verdict};
+use crate::fleet::fanout::{ServiceResult, Verdict};
 
 const ORDER: [Verdict; 6] = [
     Verdict::Created,
@@ -78,7 +78,7 @@ pub fn json(results: &[ServiceResult]) -> String {
             "skipped": count(Verdict::Skipped),
             "failed": count(Verdict::Failed),
         },
-        "exit_code": crate::fanout::exit_code(results),
+        "exit_code": crate::fleet::fanout::exit_code(results),
     });
     let mut s = serde_json::to_string_pretty(&doc).expect("plain values");
     s.push('\n');

@@ -3,7 +3,7 @@
 //! artifact).
 
 use super::plural;
-use crate::fleet::{age_label, Fleet, PullRequestState, Row, Status};
+use crate::fleet::status::{age_label, Fleet, PullRequestState, Row, Status};
 
 fn short(commit: &Option<String>) -> String {
     commit.as_deref().map_or("-", super::short).to_owned()
@@ -737,7 +737,7 @@ pub fn html(fleet: &Fleet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::Timings;
+    use crate::fleet::status::Timings;
 
     fn row(name: &str, behind: Option<usize>, status: Status) -> Row {
         Row {

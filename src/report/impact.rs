@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::github::{data, prop};
 use super::short;
-use crate::impact::{ServiceImpact, Verdict};
+use crate::fleet::impact::{ServiceImpact, Verdict};
 
 const ORDER: [Verdict; 4] = [
     Verdict::Breaking,
@@ -13,7 +13,7 @@ const ORDER: [Verdict; 4] = [
     Verdict::Unaffected,
 ];
 
-fn at(f: &crate::impact::ImpactFinding) -> String {
+fn at(f: &crate::fleet::impact::ImpactFinding) -> String {
     match (&f.contract_path, f.line, f.column) {
         (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}"),
         (Some(p), _, _) => p.clone(),

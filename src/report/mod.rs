@@ -8,7 +8,8 @@ pub(crate) mod gitlab;
 pub mod impact;
 mod json;
 pub(crate) mod junit;
-mod markdown;
+pub(crate) mod markdown;
+pub mod progress;
 pub mod rules;
 mod sarif;
 pub mod sync;
@@ -18,7 +19,8 @@ use crate::breaking::report::Report;
 use crate::breaking::rules::Category;
 use crate::breaking::{Finding, Version};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The formats a breaking report prints in (`breaking --format`, `check --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
@@ -27,6 +29,31 @@ pub enum Format {
     Junit,
     Gitlab,
     Markdown,
+}
+
+impl Format {
+    pub const ALL: &'static [Format] = &[
+        Format::Text,
+        Format::Json,
+        Format::Github,
+        Format::Sarif,
+        Format::Junit,
+        Format::Gitlab,
+        Format::Markdown,
+    ];
+
+    /// The name on the command line and in docs/OUTPUT.md.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Github => "github",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Gitlab => "gitlab",
+            Format::Markdown => "markdown",
+        }
+    }
 }
 
 /// `1 file`, `2 files`.

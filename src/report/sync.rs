@@ -272,6 +272,20 @@ fn behind_line(r: &CheckReport) -> Option<String> {
     ))
 }
 
+/// `check`'s report in `format`.
+pub fn check_render(r: &CheckReport, format: super::Format) -> String {
+    use super::Format;
+    match format {
+        Format::Text => check_text(r),
+        Format::Json => check_json(r),
+        Format::Github => check_github(r),
+        Format::Sarif => check_sarif(r),
+        Format::Junit => check_junit(r),
+        Format::Gitlab => check_gitlab(r),
+        Format::Markdown => check_markdown(r),
+    }
+}
+
 pub fn check_text(r: &CheckReport) -> String {
     let mut out = String::new();
     for f in &r.drift {

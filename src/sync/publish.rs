@@ -406,6 +406,28 @@ pub fn preflight(cfg: &SyncConfig, opts: &PublishOptions) -> Result<()> {
     Ok(())
 }
 
+/// `protosync sync [--commit|--push|--pr]`: syncs the repository of `config_path` and, when
+/// `publishing` is given and the sync completed (updated, lock updated or already up to
+/// date), commits, pushes and proposes it. Publishing is checked before anything is written
+/// (the repository, the remote, the forge and its token), and nothing is published after a
+/// dry run or a refused sync.
+pub fn sync_and_publish(
+    config_path: &std::path::Path,
+    opts: &super::run::SyncOptions,
+    publishing: Option<&PublishOptions>,
+) -> Result<(SyncReport, Option<PublishReport>)> {
+    let publishing = publishing.filter(|_| !opts.dry_run);
+    let (ws, report) = super::run::sync_in(config_path, opts, |ws| match publishing {
+        Some(p) => preflight(&ws.cfg, p),
+        None => Ok(()),
+    })?;
+    let published = match publishing {
+        Some(p) if report.outcome.completed() => Some(publish(&ws.cfg, &report, p)?),
+        _ => None,
+    };
+    Ok((report, published))
+}
+
 /// Commits (and pushes, and opens or updates a pull request for) a sync that was applied in
 /// the working tree of `cfg`'s repository.
 pub fn publish(

@@ -73,8 +73,8 @@ impl Workspace {
     pub fn from_parts(config_path: &Path, text: &str, lock: Option<Lock>) -> Result<Workspace> {
         // Parsed once; the sync sections and the breaking configuration are validated from it.
         let name = config_path.display().to_string();
-        let doc = crate::config::schema::parse(text)
-            .map_err(|e| super::toml_error(&name, text, &e))?;
+        let doc =
+            crate::config::schema::parse(text).map_err(|e| super::toml_error(&name, text, &e))?;
         let cfg = config::validate(config_path, text, &doc)?;
         let layout = crate::config::layout_of(config_path, text, &doc)?;
         let lock_path = cfg.repo_root().join(LOCK_FILE);
@@ -385,6 +385,16 @@ pub enum Outcome {
     RefusedLocalEdits,
 }
 
+impl Outcome {
+    /// The copy now matches the contract (written, or already there): what may be published.
+    pub fn completed(self) -> bool {
+        matches!(
+            self,
+            Outcome::Updated | Outcome::LockUpdated | Outcome::UpToDate
+        )
+    }
+}
+
 /// What `sync` did (or would do).
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
@@ -472,6 +482,16 @@ fn lock_repo(root: &Path) -> Result<File> {
 
 /// `protosync sync`.
 pub fn sync(config_path: &Path, opts: &SyncOptions) -> Result<SyncReport> {
+    Ok(sync_in(config_path, opts, |_| Ok(()))?.1)
+}
+
+/// Loads the workspace of `config_path`, runs `before` on it, then syncs it, holding the
+/// repository's sync lock (unless dry); returns the workspace with the report.
+pub fn sync_in(
+    config_path: &Path,
+    opts: &SyncOptions,
+    before: impl FnOnce(&Workspace) -> Result<()>,
+) -> Result<(Workspace, SyncReport)> {
     let root = config_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -482,7 +502,9 @@ pub fn sync(config_path: &Path, opts: &SyncOptions) -> Result<SyncReport> {
         Some(lock_repo(root)?)
     };
     let ws = Workspace::load(config_path)?;
-    run_sync(&ws, opts, false, None)
+    before(&ws)?;
+    let report = run_sync(&ws, opts, false, None)?;
+    Ok((ws, report))
 }
 
 /// Plans and (unless refused or dry) applies a sync. `adopt` (init): local files that differ

@@ -2,7 +2,7 @@
 //! proposed contract against what each service actually pinned.
 //!
 //! Per `[[service]]`, on a worker: fetch its default branch into the cache and read its
-//! configuration and lock from the commit (no checkout, [`crate::fanout::prepare`]); select the
+//! configuration and lock from the commit (no checkout, [`super::fanout::prepare`]); select the
 //! contract files its mappings vendor from the proposed tree (the contract repository's files
 //! on disk); if none of the files changed against `--against` is among them (or among those its
 //! lock pins), it is `unaffected`. Otherwise compare the service's pinned copy (the contract at
@@ -21,9 +21,10 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 
+use super::fanout::{self, Prepared};
+use super::Service;
 use crate::breaking::Finding;
 use crate::compile::SourceTree;
-use crate::fanout::Service;
 use crate::input::{self, LoadOptions};
 use crate::pipeline::{self, TargetTree};
 
@@ -156,45 +157,42 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
     let contract_repo = git2::Repository::discover(&opts.contract_dir)
         .ok()
         .map(|r| r.path().to_path_buf());
-    let progress = crate::fanout::Progress::new(services, opts.progress);
+    let progress = crate::report::progress::Progress::new(services.len(), opts.progress);
     // Each worker opens the contract repository once (a repository is not shared by threads).
     let open = || {
         contract_repo
             .as_deref()
             .and_then(|p| git2::Repository::open(p).ok())
     };
-    Ok(crate::workers::map(
-        services,
-        opts.jobs,
-        open,
-        |local, i, service| {
-            progress.set(i, "judging");
-            let started = Instant::now();
-            let mut r = match one(service, opts, &against, &proposals, local.as_ref()) {
-                Ok(r) => r,
-                Err(e) => ServiceImpact {
-                    name: service.name.clone(),
-                    repo: service.repo.clone(),
-                    verdict: Verdict::Unknown,
-                    detail: format!("{e:#}"),
-                    pinned: None,
-                    changed_files: Vec::new(),
-                    findings: Vec::new(),
-                    usages: Vec::new(),
-                    seconds: 0.0,
-                },
-            };
-            r.seconds = started.elapsed().as_secs_f64();
-            progress.set(i, r.verdict.label());
-            crate::trace::note(&format!(
-                "{}: {} in {:.3} s",
-                r.name,
-                r.verdict.label(),
-                r.seconds
-            ));
-            r
-        },
-    ))
+    let results = crate::workers::map(services, opts.jobs, open, |local, _, service| {
+        progress.start(&service.name);
+        let started = Instant::now();
+        let mut r = match one(service, opts, &against, &proposals, local.as_ref()) {
+            Ok(r) => r,
+            Err(e) => ServiceImpact {
+                name: service.name.clone(),
+                repo: service.repo.clone(),
+                verdict: Verdict::Unknown,
+                detail: format!("{e:#}"),
+                pinned: None,
+                changed_files: Vec::new(),
+                findings: Vec::new(),
+                usages: Vec::new(),
+                seconds: 0.0,
+            },
+        };
+        r.seconds = started.elapsed().as_secs_f64();
+        progress.done(&service.name, r.verdict.label());
+        crate::trace::note(&format!(
+            "{}: {} in {:.3} s",
+            r.name,
+            r.verdict.label(),
+            r.seconds
+        ));
+        r
+    });
+    progress.finish();
+    Ok(results)
 }
 
 fn one(
@@ -204,7 +202,7 @@ fn one(
     proposals: &Proposals,
     local: Option<&git2::Repository>,
 ) -> Result<ServiceImpact> {
-    let prepared = crate::fanout::prepare(service, &opts.load)?;
+    let prepared = fanout::prepare(service, &opts.load)?;
     let ws = &prepared.workspace;
     let cfg = &ws.cfg;
     let root = cfg.contract.root.clone();
@@ -370,10 +368,7 @@ fn one(
 
 /// The service's own fields and RPCs (outside its vendored directories) whose type is a broken
 /// element or contains one.
-fn own_usages(
-    prepared: &crate::fanout::Prepared,
-    findings: &[ImpactFinding],
-) -> Result<Vec<Usage>> {
+fn own_usages(prepared: &Prepared, findings: &[ImpactFinding]) -> Result<Vec<Usage>> {
     let ws = &prepared.workspace;
     let label = format!("service@{}", input::short(&prepared.base));
     let subdir = (!prepared.prefix.is_empty()).then_some(prepared.prefix.as_str());

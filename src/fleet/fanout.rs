@@ -6,16 +6,15 @@
 //! copy), run the service's own sync there (its `protosync.toml`, its `[breaking]` rules), then
 //! publish (commit, push with lease, pull request). One service failing never stops the others.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 
+use super::Service;
 use crate::input::{self, GitWant, LoadOptions};
+use crate::report::progress::Progress;
 use crate::sync::publish::{self, PublishOptions, PublishReport};
 use crate::sync::run::{self, Outcome as SyncOutcome, SyncOptions};
 
@@ -85,23 +84,25 @@ pub struct ServiceResult {
 
 /// Runs fanout over `services` (already filtered).
 pub fn run(services: &[Service], opts: &FanoutOptions) -> Vec<ServiceResult> {
-    let progress = Progress::new(services, opts.progress);
-    crate::workers::map(
+    let progress = Progress::new(services.len(), opts.progress);
+    let results = crate::workers::map(
         services,
         opts.jobs,
         || (),
-        |_, i, service| {
-            progress.set(i, "syncing");
+        |_, _, service| {
+            progress.start(&service.name);
             let started = Instant::now();
             let mut result = match one(service, opts) {
                 Ok(r) => r,
                 Err(e) => failed(service, format!("{e:#}")),
             };
             result.seconds = started.elapsed().as_secs_f64();
-            progress.set(i, result.verdict.label());
+            progress.done(&service.name, result.verdict.label());
             result
         },
-    )
+    );
+    progress.finish();
+    results
 }
 
 fn failed(service: &Service, detail: String) -> ServiceResult {
@@ -362,200 +363,6 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
     result.pull_request = published.pull_request.as_ref().map(|p| p.url.clone());
     result.publish = Some(published);
     Ok(result)
-}
-
-/// Per-service progress on a terminal: one line per service, redrawn in place.
-pub(crate) struct Progress {
-    lines: Mutex<Vec<(String, &'static str)>>,
-    enabled: bool,
-    drawn: AtomicUsize,
-}
-
-impl Progress {
-    pub(crate) fn new(services: &[Service], enabled: bool) -> Progress {
-        let enabled = enabled && std::io::stderr().is_terminal();
-        Progress {
-            lines: Mutex::new(
-                services
-                    .iter()
-                    .map(|s| (s.name.clone(), "waiting"))
-                    .collect(),
-            ),
-            enabled,
-            drawn: AtomicUsize::new(0),
-        }
-    }
-
-    pub(crate) fn set(&self, i: usize, state: &'static str) {
-        let mut lines = self.lines.lock().expect("progress");
-        lines[i].1 = state;
-        if !self.enabled {
-            return;
-        }
-        let done = lines
-            .iter()
-            .filter(|(_, s)| !matches!(*s, "waiting" | "syncing" | "judging"))
-            .count();
-        let width = 24usize;
-        let filled = done * width / lines.len().max(1);
-        let mut out = String::new();
-        let drawn = self.drawn.load(Ordering::SeqCst);
-        if drawn > 0 {
-            out.push_str(&format!("\x1b[{drawn}A"));
-        }
-        out.push_str(&format!(
-            "\x1b[2K[{}{}] {done}/{}\n",
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            lines.len()
-        ));
-        for (name, state) in lines.iter() {
-            out.push_str(&format!("\x1b[2K  {name:<24} {state}\n"));
-        }
-        self.drawn.store(lines.len() + 1, Ordering::SeqCst);
-        eprint!("{out}");
-    }
-}
-
-/// A validated `[[service]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
-    pub name: String,
-    pub repo: String,
-    /// Base branch of the service; default `main`.
-    pub branch: String,
-    /// Path of its `protosync.toml` in its repository; default `protosync.toml`.
-    pub config: String,
-    pub forge: Option<crate::forge::ForgeKind>,
-    /// `protosync.toml:12:1`.
-    pub place: String,
-}
-
-/// Reads the `[[service]]` list of a contract repository's `protosync.toml`.
-pub fn load_services(path: &Path) -> Result<Vec<Service>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
-    parse_services(path, &text)
-}
-
-/// Parses and validates `[[service]]` entries: names unique and usable in branch and file
-/// names, repos non-empty, `config` a safe relative path, `forge` one of github, gitlab, gitea.
-pub fn parse_services(path: &Path, text: &str) -> Result<Vec<Service>> {
-    let name = path.display().to_string();
-    let parsed: crate::config::ProtosyncToml =
-        toml::from_str(text).map_err(|e| crate::sync::toml_error(&name, text, &e))?;
-    let places = crate::sync::Places::new(&name, text);
-    let at = |offset: usize| places.at(offset);
-    if let Some(secs) = crate::config::git_timeout(&name, text, parsed.git.as_ref())? {
-        crate::input::remote::set_configured_timeout(secs);
-    }
-    let mut out: Vec<Service> = Vec::new();
-    for (i, s) in parsed.service.iter().enumerate() {
-        let n = i + 1;
-        let sname = s.name.get_ref().trim();
-        if sname.is_empty()
-            || !sname
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            bail!(
-                "{}: service[{n}].name: {:?} must be non-empty letters, digits, `-`, `_` or `.`",
-                at(s.name.span().start),
-                s.name.get_ref()
-            );
-        }
-        if let Some(first) = out.iter().find(|o| o.name == sname) {
-            bail!(
-                "{}: service[{n}].name: {sname:?} is listed twice (first at {})",
-                at(s.name.span().start),
-                first.place
-            );
-        }
-        let repo = s.repo.get_ref().trim();
-        if repo.is_empty() {
-            bail!(
-                "{}: service[{n}].repo: must not be empty",
-                at(s.repo.span().start)
-            );
-        }
-        let branch = match &s.branch {
-            None => crate::sync::config::DEFAULT_REF.to_owned(),
-            Some(b)
-                if b.get_ref().trim().is_empty() || b.get_ref().contains(char::is_whitespace) =>
-            {
-                bail!(
-                    "{}: service[{n}].branch: {:?} is not a branch name",
-                    at(b.span().start),
-                    b.get_ref()
-                )
-            }
-            Some(b) => b.get_ref().trim().to_owned(),
-        };
-        let config = match &s.config {
-            None => crate::sync::config::CONFIG_FILE.to_owned(),
-            Some(c) => crate::sync::fsafe::normalize_rel(c.get_ref(), false).map_err(|why| {
-                anyhow!(
-                    "{}: service[{n}].config: {:?} {why}",
-                    at(c.span().start),
-                    c.get_ref()
-                )
-            })?,
-        };
-        let forge = match &s.forge {
-            None => None,
-            Some(f) => Some(match f.get_ref().as_str() {
-                "github" => crate::forge::ForgeKind::Github,
-                "gitlab" => crate::forge::ForgeKind::Gitlab,
-                "gitea" | "forgejo" => crate::forge::ForgeKind::Gitea,
-                other => bail!(
-                    "{}: service[{n}].forge: {other:?} is not github, gitlab or gitea",
-                    at(f.span().start)
-                ),
-            }),
-        };
-        // Credentials in the URL are never shown, stored or sent: the service is reached
-        // without them (tokens come from the environment), and a warning says so once.
-        let place = format!("{}: service[{n}].repo", at(s.repo.span().start));
-        crate::forge::warn_credentials_in_url(&place, repo);
-        let repo = crate::forge::display_url(repo);
-        out.push(Service {
-            name: sname.to_owned(),
-            repo,
-            branch,
-            config,
-            forge,
-            place: at(s.name.span().start),
-        });
-    }
-    if out.is_empty() {
-        bail!(
-            "{name}: no [[service]] entries (fanout needs `[[service]] name = \"…\" repo = \"…\"`)"
-        );
-    }
-    Ok(out)
-}
-
-/// The `[[service]]` entries of `path`, only those named when names are given (an unknown
-/// name is an error listing the known ones).
-pub fn select_services(path: &Path, names: &[String]) -> Result<Vec<Service>> {
-    let mut services = load_services(path)?;
-    for wanted in names {
-        if !services.iter().any(|s| &s.name == wanted) {
-            bail!(
-                "--service {wanted:?}: no such [[service]] in {} (known: {})",
-                path.display(),
-                services
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    if !names.is_empty() {
-        services.retain(|s| names.contains(&s.name));
-    }
-    Ok(services)
 }
 
 /// 1 when a service failed, else 0.

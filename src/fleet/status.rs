@@ -5,7 +5,7 @@
 //!
 //! Per service, on one of `--jobs` workers (nothing is written anywhere but the cache):
 //!
-//! 1. [`crate::fanout::prepare`]: fetch the service's base branch into the cache and read its
+//! 1. [`super::fanout::prepare`]: fetch the service's base branch into the cache and read its
 //!    configuration, lock and vendored files from the commit (no checkout);
 //! 2. drift: the vendored files against the lock's hashes ([`plan::views`], `state(false)`);
 //! 3. a dry, in-memory sync ([`run::run_sync_on`] with `dry_run`): the contract head, the commit
@@ -19,61 +19,21 @@
 //! A service that cannot be read keeps its row, with the error, and status `unknown`.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
 use serde::Serialize;
 
-use crate::fanout::{self, Service};
+use super::fanout;
+use super::Service;
 use crate::forge::{self, RepoRef};
 use crate::input::{self, GitWant, LoadOptions};
+use crate::report::progress::Progress;
 use crate::sync::config::ContractRepo;
 use crate::sync::plan::{self, FileState};
 use crate::sync::publish::contract_name;
 use crate::sync::run::{self, SyncOptions};
-
-/// Output formats of `fleet`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FleetFormat {
-    /// An aligned table, then the details (errors, edited files, breaking findings).
-    Text,
-    /// One JSON document.
-    Json,
-    /// One self-contained HTML page: sortable table, a colour per status, a chart of how far
-    /// behind each service is. No external assets: it works offline.
-    Html,
-}
-
-/// `protosync fleet`.
-#[derive(Debug, clap::Args)]
-pub struct FleetArgs {
-    /// The contract repository's protosync.toml with its [[service]] list [default: found
-    /// walking up from the current directory]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Only this service (repeatable) [default: all]
-    #[arg(long = "service", value_name = "NAME")]
-    pub services: Vec<String>,
-    /// Services processed at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub jobs: usize,
-    #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
-    pub format: FleetFormat,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The forges' API base URL [default: per forge, from the environment or the host]
-    #[arg(long, value_name = "URL", env = "PROTOSYNC_API_URL")]
-    pub api_url: Option<String>,
-    /// Do not ask the forges for open pull requests (the column says "unknown").
-    #[arg(long)]
-    pub no_forge: bool,
-    #[command(flatten)]
-    pub remote: crate::cli::RemoteArgs,
-}
 
 /// A row's status, worst first when sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -274,40 +234,8 @@ pub struct FleetOptions {
     pub progress: bool,
 }
 
-/// `protosync fleet`: returns the exit code (0: every service judged; 1: some could not be).
-pub fn run(args: FleetArgs, colour: bool) -> Result<i32> {
-    let path = run::config_path(args.config.as_deref())?;
-    let services = fanout::select_services(&path, &args.services)?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let load = args.remote.load_options();
-    let opts = FleetOptions {
-        jobs: args.jobs,
-        api_url: args.api_url,
-        forge: !args.no_forge && !load.offline,
-        load,
-        contract_dir: Some(dir.clone()),
-        progress: !crate::trace::quiet() && !crate::trace::enabled(),
-    };
-    let fleet = judge(&contract_label(&dir), &services, &opts);
-    let colour = colour && args.output.is_none();
-    let out = match args.format {
-        FleetFormat::Text => crate::report::fleet::text(&fleet, colour),
-        FleetFormat::Json => crate::report::fleet::json(&fleet),
-        FleetFormat::Html => crate::report::fleet::html(&fleet),
-    };
-    match &args.output {
-        Some(file) => crate::sync::fsafe::write_atomic(file, out.as_bytes())?,
-        None => std::io::stdout().lock().write_all(out.as_bytes())?,
-    }
-    Ok(fleet.exit_code())
-}
-
 /// The name the report gives the contract repository: its working tree's directory name.
-fn contract_label(dir: &Path) -> String {
+pub fn contract_label(dir: &Path) -> String {
     let top = git2::Repository::discover(dir)
         .ok()
         .and_then(|r| r.workdir().map(Path::to_path_buf))
@@ -343,7 +271,7 @@ pub fn judge(contract: &str, services: &[Service], opts: &FleetOptions) -> Fleet
             row.timings.drift,
             row.timings.forge
         ));
-        progress.done(&service.name);
+        progress.done(&service.name, "");
         row
     });
     progress.finish();
@@ -633,61 +561,6 @@ fn open_pull_request(
                     .insert(base, why.clone());
             }
             unknown(why)
-        }
-    }
-}
-
-/// A progress line on stderr: `[#####-------] 12/50  billing, orders`.
-struct Progress {
-    enabled: bool,
-    total: usize,
-    state: Mutex<(usize, Vec<String>)>,
-}
-
-impl Progress {
-    fn new(total: usize, enabled: bool) -> Progress {
-        Progress {
-            enabled: enabled && std::io::stderr().is_terminal(),
-            total,
-            state: Mutex::new((0, Vec::new())),
-        }
-    }
-
-    fn start(&self, name: &str) {
-        let mut st = self.state.lock().expect("progress");
-        st.1.push(name.to_owned());
-        self.draw(&st);
-    }
-
-    fn done(&self, name: &str) {
-        let mut st = self.state.lock().expect("progress");
-        st.0 += 1;
-        st.1.retain(|n| n != name);
-        self.draw(&st);
-    }
-
-    fn draw(&self, st: &(usize, Vec<String>)) {
-        if !self.enabled {
-            return;
-        }
-        let width = 24usize;
-        let filled = st.0 * width / self.total.max(1);
-        let mut running = st.1.join(", ");
-        if running.chars().count() > 40 {
-            running = running.chars().take(39).collect::<String>() + "…";
-        }
-        eprint!(
-            "\r\x1b[2K[{}{}] {}/{}  {running}",
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            st.0,
-            self.total
-        );
-    }
-
-    fn finish(&self) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
         }
     }
 }
