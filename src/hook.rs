@@ -135,12 +135,12 @@ pub fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<
             )
         })?
         .canonicalize()?;
-    let config = crate::sync::run::config_path(config)?;
+    let config = crate::sync::workspace::config_path(config)?;
     let config = config
         .canonicalize()
         .map_err(|e| anyhow!("cannot open {}: {e}", config.display()))?;
     // The configuration must parse: a hook that fails on every commit helps nobody.
-    crate::sync::run::Workspace::load(&config)?;
+    crate::sync::workspace::Workspace::load(&config)?;
     let rel = config
         .strip_prefix(&workdir)
         .map_err(|_| {

@@ -125,24 +125,30 @@ fn compile_both(
 }
 
 /// Loads one side: its files and layout, or its image.
+/// `given`: a layout already loaded, used for this side instead of reading a configuration.
 fn load_side(
     spec: &input::Spec,
     opts: &BreakingOptions,
     label: &str,
     rules_layout: bool,
+    given: Option<&Layout>,
 ) -> Result<(Side, Layout)> {
     match input::load(spec, &opts.load, label)? {
         Loaded::Files(files) => {
-            let layout = match (rules_layout, &opts.against_config) {
-                (true, _) => config::load(files.as_ref(), opts.config.as_deref())?,
-                (false, Some(path)) => config::load(files.as_ref(), Some(path))?,
-                (false, None) => config::load_layout_only(files.as_ref())?,
+            let layout = match (given, rules_layout, &opts.against_config) {
+                (Some(layout), _, _) => layout.clone(),
+                (None, true, _) => config::load(files.as_ref(), opts.config.as_deref())?,
+                (None, false, Some(path)) => config::load(files.as_ref(), Some(path))?,
+                (None, false, None) => config::load_layout_only(files.as_ref())?,
             };
             let side = read_side(files.as_ref(), &layout, &opts.includes, label)?;
             Ok((side, layout))
         }
         Loaded::Image(compiled) => {
-            let layout = config::load_explicit_or_default(opts.config.as_deref())?;
+            let layout = match given {
+                Some(layout) => layout.clone(),
+                None => config::load_explicit_or_default(opts.config.as_deref())?,
+            };
             Ok((
                 Side {
                     source: Err(compiled),
@@ -154,23 +160,37 @@ fn load_side(
     }
 }
 
+/// `protosync breaking`: the input and `--against` as written in `opts`, each side laid out
+/// (and the input's rules found) by its configuration.
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
-    let t = std::time::Instant::now();
     let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
     let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
+    compare_inputs(&input_spec, &against_spec, None, opts)
+}
+
+/// Compares two parsed inputs. `layout`, when given, lays out both sides and its rules judge
+/// (`opts.config` and `opts.against_config` are then not read); else each side's configuration
+/// is found as [`run_breaking`] does. `opts.input` and `opts.against` are not used.
+pub fn compare_inputs(
+    input_spec: &input::Spec,
+    against_spec: &input::Spec,
+    layout: Option<&Layout>,
+    opts: &BreakingOptions,
+) -> Result<BreakingReport> {
+    let t = std::time::Instant::now();
     // Two git inputs are read one after the other so the second reuses the blobs the first
     // decompressed; otherwise both sides are read at the same time.
     let both_git =
         input_spec.format == input::Format::Git && against_spec.format == input::Format::Git;
     let ((cur_side, layout), (prev_side, _)) = if both_git {
         (
-            load_side(&input_spec, opts, "input", true)?,
-            load_side(&against_spec, opts, "against", false)?,
+            load_side(input_spec, opts, "input", true, layout)?,
+            load_side(against_spec, opts, "against", false, layout)?,
         )
     } else {
         let (a, b) = std::thread::scope(|s| {
-            let a = s.spawn(|| load_side(&input_spec, opts, "input", true));
-            let b = s.spawn(|| load_side(&against_spec, opts, "against", false));
+            let a = s.spawn(|| load_side(input_spec, opts, "input", true, layout));
+            let b = s.spawn(|| load_side(against_spec, opts, "against", false, layout));
             (
                 a.join().expect("input loader"),
                 b.join().expect("against loader"),

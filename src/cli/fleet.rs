@@ -12,7 +12,7 @@ use crate::fleet::impact::{self, ImpactOptions};
 use crate::fleet::select_services;
 use crate::fleet::status::{self, FleetOptions};
 use crate::report;
-use crate::sync::run::config_path;
+use crate::sync::workspace::config_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FanoutFormat {

@@ -10,8 +10,11 @@ use clap::ValueEnum;
 use super::TextOrJson;
 use crate::forge::ForgeKind;
 use crate::report::{self, Format};
+use crate::sync::check::{self, CheckOptions};
+use crate::sync::init::{self, InitOptions};
 use crate::sync::publish::{self, PublishOptions};
-use crate::sync::run::{self as sync_run, CheckOptions, InitOptions, SyncOptions};
+use crate::sync::run::SyncOptions;
+use crate::sync::workspace::config_path;
 
 impl ValueEnum for ForgeKind {
     fn value_variants<'a>() -> &'a [Self] {
@@ -225,7 +228,7 @@ impl CheckArgs {
 }
 
 pub(super) fn init(args: InitArgs, colour: bool, out: &mut dyn Write) -> Result<i32> {
-    let report = sync_run::init(&args.options()?)?;
+    let report = init::init(&args.options()?)?;
     let text = match args.format {
         TextOrJson::Text => report::sync::sync_text(&report, colour, false),
         TextOrJson::Json => report::sync::sync_json(&report),
@@ -235,8 +238,8 @@ pub(super) fn init(args: InitArgs, colour: bool, out: &mut dyn Write) -> Result<
 }
 
 pub(super) fn status(args: StatusArgs, out: &mut dyn Write) -> Result<i32> {
-    let path = sync_run::config_path(args.config.as_deref())?;
-    let report = sync_run::status(&path, &args.remote.load_options())?;
+    let path = config_path(args.config.as_deref())?;
+    let report = crate::sync::status::status(&path, &args.remote.load_options())?;
     let text = match args.format {
         TextOrJson::Text => report::sync::status_text(&report),
         TextOrJson::Json => report::sync::status_json(&report),
@@ -246,7 +249,7 @@ pub(super) fn status(args: StatusArgs, out: &mut dyn Write) -> Result<i32> {
 }
 
 pub(super) fn sync(args: SyncArgs, colour: bool, out: &mut dyn Write) -> Result<i32> {
-    let path = sync_run::config_path(args.config.as_deref())?;
+    let path = config_path(args.config.as_deref())?;
     let wanted = args.publish.wanted();
     let publishing = wanted.then(|| args.publish.options());
     let (report, published) =
@@ -268,12 +271,12 @@ pub(super) fn sync(args: SyncArgs, colour: bool, out: &mut dyn Write) -> Result<
 }
 
 pub(super) fn check(args: CheckArgs, out: &mut dyn Write) -> Result<i32> {
-    let path = sync_run::config_path(args.config.as_deref())?;
+    let path = config_path(args.config.as_deref())?;
     let opts = args.options();
     let report = if args.staged {
-        sync_run::check_staged(&path, &opts)?
+        check::check_staged(&path, &opts)?
     } else {
-        sync_run::check(&path, &opts)?
+        check::check(&path, &opts)?
     };
     if let Some(b) = &report.breaking {
         super::breaking::warn_unused(b);

@@ -129,7 +129,7 @@ pub struct Prepared {
     pub repo: git2::Repository,
     /// The base branch's commit.
     pub base: git2::Oid,
-    pub workspace: run::Workspace,
+    pub workspace: crate::sync::workspace::Workspace,
     /// Service path → bytes, as `plan::scan` would return them from a working tree.
     pub files: std::collections::BTreeMap<String, Vec<u8>>,
     /// The service's directory inside the repository ("" at the top).
@@ -197,8 +197,9 @@ pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
         let config_path = Path::new("/nonexistent-protosync-fanout")
             .join(&service.name)
             .join(&service.config);
-        let workspace = run::Workspace::from_parts(&config_path, &config_text, lock)
-            .map_err(|e| anyhow!("{}: {e:#}", shown(&service.config).display()))?;
+        let workspace =
+            crate::sync::workspace::Workspace::from_parts(&config_path, &config_text, lock)
+                .map_err(|e| anyhow!("{}: {e:#}", shown(&service.config).display()))?;
         let mut files = std::collections::BTreeMap::new();
         for v in &workspace.cfg.vendors {
             let Ok(entry) = tree.get_path(Path::new(&in_repo(&v.to))) else {
@@ -265,7 +266,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         }
     }
     crate::trace::since(&format!("{}: sync", service.name), t);
-    let affected = !report.changes.is_empty();
+    let affected = !report.plan.changes.is_empty();
     let text = crate::report::sync::sync_text(&report, false, true);
     let mut result = ServiceResult {
         name: service.name.clone(),
@@ -295,6 +296,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
             result.detail = format!(
                 "the service's copy has local edits ({}); they must be resolved in the service",
                 report
+                    .plan
                     .conflicts
                     .iter()
                     .map(|c| c.path.as_str())
@@ -314,8 +316,12 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         result.detail = if result.verdict == Verdict::Skipped {
             format!(
                 "dry run: would update {} file{}",
-                report.changes.len(),
-                if report.changes.len() == 1 { "" } else { "s" }
+                report.plan.changes.len(),
+                if report.plan.changes.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             )
         } else {
             "in sync".to_owned()
@@ -338,7 +344,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         &prepared.repo,
         &prepared.prefix,
         (&service.branch, prepared.base),
-        publish::Contents::Planned(&report.writes, report.lock_bytes.as_bytes()),
+        publish::Contents::Planned(&report.plan.writes, report.plan.lock_bytes.as_bytes()),
         &ws.cfg,
         &report,
         &publish_opts,

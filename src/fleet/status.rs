@@ -418,9 +418,9 @@ fn one(
                     }
                 }
             }
-            row.changes = Some(report.changes.len());
+            row.changes = Some(report.plan.changes.len());
             row.breaking = Some(report.breaking.findings.len());
-            row.conflicts = Some(report.conflicts.len());
+            row.conflicts = Some(report.plan.conflicts.len());
             row.findings = report
                 .breaking
                 .findings

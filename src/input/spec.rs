@@ -81,6 +81,37 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// A directory input.
+    pub fn dir(path: &std::path::Path) -> Spec {
+        let location = path.display().to_string();
+        Spec {
+            raw: location.clone(),
+            location,
+            format: Format::Dir,
+            want: GitWant::Head,
+            subdir: None,
+            depth: None,
+        }
+    }
+
+    /// A commit of the local repository at `repo`, rooted at `subdir` (`""`: the top).
+    pub fn git_commit(repo: &std::path::Path, commit: &str, subdir: &str) -> Spec {
+        let location = repo.display().to_string();
+        let subdir = (!subdir.is_empty()).then(|| subdir.to_owned());
+        let raw = match &subdir {
+            Some(s) => format!("{location}#format=git,commit={commit},subdir={s}"),
+            None => format!("{location}#format=git,commit={commit}"),
+        };
+        Spec {
+            raw,
+            location,
+            format: Format::Git,
+            want: GitWant::Commit(commit.to_owned()),
+            subdir,
+            depth: None,
+        }
+    }
+
     /// Whether the location is a URL (a remote repository).
     pub fn is_remote(&self) -> bool {
         is_url(&self.location)

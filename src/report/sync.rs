@@ -6,8 +6,11 @@ use serde_json::{json, Value};
 use super::github::{data, prop};
 use super::{plural, short};
 use crate::breaking::report::Report;
+use crate::sync::check::CheckReport;
 use crate::sync::plan::{Action, FileState};
-use crate::sync::run::{CheckReport, ContractInfo, Outcome, StatusReport, SyncReport};
+use crate::sync::run::{Outcome, SyncReport};
+use crate::sync::status::{FileStatus, StatusReport};
+use crate::sync::workspace::ContractInfo;
 
 /// `repo (ref R): LOCK → NOW (N commits)`.
 fn contract_line(c: &ContractInfo) -> String {
@@ -144,7 +147,7 @@ fn colour_diff(diff: &str) -> String {
 pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
     let mut out = contract_line(&r.contract);
     out.push('\n');
-    for c in r.changes.iter().filter(|_| diffs) {
+    for c in r.plan.changes.iter().filter(|_| diffs) {
         out.push('\n');
         if colour {
             out.push_str(&colour_diff(&c.diff));
@@ -152,9 +155,9 @@ pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
             out.push_str(&c.diff);
         }
     }
-    if !r.changes.is_empty() {
+    if !r.plan.changes.is_empty() {
         out.push('\n');
-        for c in &r.changes {
+        for c in &r.plan.changes {
             let mark = match c.action {
                 Action::Add => "A",
                 Action::Change => "M",
@@ -167,21 +170,21 @@ pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
             ));
         }
     }
-    if !r.kept.is_empty() {
+    if !r.plan.kept.is_empty() {
         out.push_str(&format!(
             "\nadopted the existing copy; {} differ from the contract and were kept (`protosync status` shows them as edited, `protosync sync --force` replaces them):\n",
-            plural(r.kept.len(), "file", "files")
+            plural(r.plan.kept.len(), "file", "files")
         ));
-        for k in &r.kept {
+        for k in &r.plan.kept {
             out.push_str(&format!("  {k}\n"));
         }
     }
-    if !r.extra.is_empty() {
+    if !r.plan.extra.is_empty() {
         out.push_str(&format!(
             "\n{} under mapped directories not from the contract (left alone):\n",
-            plural(r.extra.len(), "file", "files")
+            plural(r.plan.extra.len(), "file", "files")
         ));
-        for e in &r.extra {
+        for e in &r.plan.extra {
             out.push_str(&format!("  {e}\n"));
         }
     }
@@ -198,16 +201,16 @@ pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
             plural(r.breaking.allowed, "breaking change", "breaking changes")
         ));
     }
-    if !r.conflicts.is_empty() {
+    if !r.plan.conflicts.is_empty() {
         out.push_str(&format!(
             "\nlocal edits in vendored files ({}):\n",
-            r.conflicts.len()
+            r.plan.conflicts.len()
         ));
-        for c in &r.conflicts {
+        for c in &r.plan.conflicts {
             out.push_str(&format!("  {}: {}\n", c.path, c.reason));
         }
     }
-    let files = plural(r.changes.len(), "file", "files");
+    let files = plural(r.plan.changes.len(), "file", "files");
     let at = r.contract.commit.as_deref().map(short).unwrap_or("?");
     out.push('\n');
     out.push_str(&match r.outcome {
@@ -241,7 +244,7 @@ pub fn sync_value(r: &SyncReport) -> Value {
     doc
 }
 
-fn drift_message(f: &crate::sync::run::FileStatus) -> &'static str {
+fn drift_message(f: &FileStatus) -> &'static str {
     if f.path == crate::sync::lock::LOCK_FILE && f.from.is_none() {
         return "no lock: run `protosync sync` to vendor the contract and write it";
     }

@@ -13,18 +13,27 @@
 //! * [`fsafe`]: everything that touches the service repository's files: joining configured or
 //!   contract-provided paths onto the repo root without escaping it, atomic writes, and
 //!   applying a set of file changes followed by the lock;
-//! * [`run`]: the `init`, `status`, `sync` and `check` commands, returning reports.
+//! * [`workspace`]: the repository's configuration (parsed once) and lock, the contract at the
+//!   followed ref, the per-repository sync lock;
+//! * [`run`] (`sync`: plan, decide, apply), [`init`], [`status`], [`check`]: the commands,
+//!   returning reports; [`judge`]: the breaking verdict of an update;
+//! * [`publish`]: committing, pushing and proposing a sync.
 //!
 //! It does not compare schemas itself (`pipeline::compare_targets` does) or print anything
 //! (`report::sync` does). docs/SYNC.md describes the behaviour.
 
+pub mod check;
 pub mod config;
 pub mod contract;
 pub mod fsafe;
+pub mod init;
+pub mod judge;
 pub mod lock;
 pub mod plan;
 pub mod publish;
 pub mod run;
+pub mod status;
+pub mod workspace;
 
 /// Turns a TOML deserialisation error into `FILE:LINE:COL: KEY: MESSAGE` (one line), naming
 /// the dotted key the error points at when it can be read from the text (`vendor[2].to`).
