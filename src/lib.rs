@@ -11,6 +11,7 @@ pub mod compile;
 pub mod config;
 pub mod fleet;
 pub mod forge;
+pub mod git;
 pub mod hash;
 pub mod hook;
 pub mod input;

@@ -33,6 +33,31 @@ pub fn closest<'a>(
     scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
+/// The hint after "{kind} {name:?} not found in …" for a git ref: the closest branch or tag
+/// names (of the kind asked for; both for a revision expression), else some of the names it
+/// has, else that it has none. `owner` names where the refs are (`repository`, `remote`).
+pub fn ref_hint(kind: &str, name: &str, branches: &[&str], tags: &[&str], owner: &str) -> String {
+    let pool: Vec<&str> = match kind {
+        "branch" => branches.to_vec(),
+        "tag" => tags.to_vec(),
+        _ => branches.iter().chain(tags).copied().collect(),
+    };
+    let near = closest(name, pool.iter().copied(), 3);
+    let plural = if kind == "tag" { "tags" } else { "branches" };
+    if !near.is_empty() {
+        format!("; closest: {}", near.join(", "))
+    } else if pool.is_empty() {
+        format!("; the {owner} has no {plural}")
+    } else {
+        let some: Vec<&str> = pool.iter().take(5).copied().collect();
+        format!(
+            "; it has: {}{}",
+            some.join(", "),
+            if pool.len() > 5 { ", …" } else { "" }
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, bail, Result};
 use git2::{ObjectType, Oid, Repository};
 
-use super::{short, GitWant, MemFiles, Spec, CONFIG_FILES};
+use super::{short, MemFiles, Spec, CONFIG_FILES};
+pub use crate::git::resolve::resolve;
 
 /// Blob texts by object id. Both sides of a comparison usually share most files, and an
 /// object id names its content, so each blob is read and decompressed once per run.
@@ -30,133 +31,6 @@ pub fn load_local(spec: &Spec, blobs: &BlobCache) -> Result<MemFiles> {
     let label = format!("{}@{} ({})", spec.location, spec.want, short(&commit));
     read_commit(&repo, commit, spec.subdir.as_deref(), &label, blobs)
         .map_err(|e| anyhow!("input {:?}: {e}", spec.raw))
-}
-
-fn peel_commit(repo: &Repository, spec: &str) -> Option<Oid> {
-    repo.revparse_single(spec)
-        .ok()?
-        .peel_to_commit()
-        .ok()
-        .map(|c| c.id())
-}
-
-/// The full ref name a branch resolves to: a local branch first, else `origin/<name>`, else
-/// any remote's branch of that name.
-fn branch_ref(repo: &Repository, branch: &str) -> Option<String> {
-    let mut candidates = vec![
-        format!("refs/heads/{branch}"),
-        format!("refs/remotes/origin/{branch}"),
-    ];
-    if let Ok(remotes) = repo.remotes() {
-        for r in remotes.iter().flatten().flatten() {
-            candidates.push(format!("refs/remotes/{r}/{branch}"));
-        }
-    }
-    if branch.starts_with("refs/") {
-        candidates.insert(0, branch.to_owned());
-    }
-    candidates
-        .into_iter()
-        .find(|name| repo.find_reference(name).is_ok())
-}
-
-/// Branch and tag names of a repository, for suggestions.
-fn ref_names(repo: &Repository) -> (Vec<String>, Vec<String>) {
-    let mut branches = Vec::new();
-    let mut tags = Vec::new();
-    if let Ok(refs) = repo.references() {
-        for r in refs.flatten() {
-            let Ok(name) = r.name() else { continue };
-            if let Some(b) = name.strip_prefix("refs/heads/") {
-                branches.push(b.to_owned());
-            } else if let Some(b) = name.strip_prefix("refs/remotes/") {
-                if let Some((_, b)) = b.split_once('/') {
-                    if b != "HEAD" {
-                        branches.push(b.to_owned());
-                    }
-                }
-            } else if let Some(t) = name.strip_prefix("refs/tags/") {
-                tags.push(t.to_owned());
-            }
-        }
-    }
-    branches.sort();
-    branches.dedup();
-    tags.sort();
-    (branches, tags)
-}
-
-fn not_found(repo: &Repository, kind: &str, name: &str) -> anyhow::Error {
-    let (branches, tags) = ref_names(repo);
-    let pool: Vec<&str> = match kind {
-        "branch" => branches.iter().map(String::as_str).collect(),
-        "tag" => tags.iter().map(String::as_str).collect(),
-        _ => branches
-            .iter()
-            .chain(tags.iter())
-            .map(String::as_str)
-            .collect(),
-    };
-    let near = crate::suggest::closest(name, pool.iter().copied(), 3);
-    let repo_name = repo
-        .workdir()
-        .unwrap_or_else(|| repo.path())
-        .display()
-        .to_string();
-    let hint = if !near.is_empty() {
-        format!("; closest: {}", near.join(", "))
-    } else if pool.is_empty() {
-        format!(
-            "; the repository has no {kind}es",
-            kind = if kind == "tag" { "tag" } else { "branch" }
-        )
-    } else {
-        let some: Vec<&str> = pool.iter().take(5).copied().collect();
-        format!(
-            "; it has: {}{}",
-            some.join(", "),
-            if pool.len() > 5 { ", …" } else { "" }
-        )
-    };
-    anyhow!("{kind} {name:?} not found in repository {repo_name}{hint}")
-}
-
-/// Resolves what a spec wants to a commit.
-pub fn resolve(repo: &Repository, want: &GitWant) -> Result<Oid> {
-    match want {
-        GitWant::Head => repo
-            .head()
-            .ok()
-            .and_then(|h| h.peel_to_commit().ok())
-            .map(|c| c.id())
-            .ok_or_else(|| anyhow!("the repository has no HEAD commit")),
-        GitWant::Branch(b) => branch_ref(repo, b)
-            .and_then(|r| peel_commit(repo, &r))
-            .ok_or_else(|| not_found(repo, "branch", b)),
-        GitWant::Tag(t) => {
-            peel_commit(repo, &format!("refs/tags/{t}")).ok_or_else(|| not_found(repo, "tag", t))
-        }
-        GitWant::Commit(c) => {
-            if c.len() < 4 || !c.chars().all(|ch| ch.is_ascii_hexdigit()) {
-                bail!("commit {c:?} is not a commit id (4 to 40 hex digits)");
-            }
-            peel_commit(repo, c)
-                .ok_or_else(|| anyhow!("commit {c:?} not found (or ambiguous) in repository"))
-        }
-        GitWant::Ref { expr, branch } => {
-            let expr = match branch {
-                Some(b) => {
-                    let r = branch_ref(repo, b).ok_or_else(|| not_found(repo, "branch", b))?;
-                    match expr.strip_prefix("HEAD") {
-                        Some(rest) => format!("{r}{rest}"),
-                        None => expr.clone(),
-                    }
-                }
-                None => expr.clone(),
-            };
-            peel_commit(repo, &expr).ok_or_else(|| not_found(repo, "ref", &expr))
-        }
-    }
 }
 
 /// Reads every .proto file (and the configuration files at the root) of a commit's tree, or of
