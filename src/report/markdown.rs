@@ -54,7 +54,7 @@ pub(crate) fn cell(s: &str) -> String {
 
 /// A code span for a table cell (`|` still needs its backslash inside one); plain escaped text
 /// when the value itself holds a backtick.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     if s.contains('`') || s.contains('\n') {
         cell(s)
     } else {

@@ -10,6 +10,7 @@ mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;
 pub mod progress;
+pub mod pull_request;
 pub mod rules;
 mod sarif;
 pub mod sync;

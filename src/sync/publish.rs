@@ -26,9 +26,10 @@ use serde::Serialize;
 use super::config::SyncConfig;
 use super::lock::{Lock, LOCK_FILE};
 use super::plan::unified_diff;
-use super::run::SyncReport;
+use super::run::{CommittedFile, SyncReport};
 use crate::forge::{self, ForgeKind, NewPullRequest, PullRequest};
 use crate::input::remote::Link;
+use crate::report::pull_request;
 use crate::report::short;
 
 /// The trailer that marks protosync's commits.
@@ -70,16 +71,6 @@ pub enum Outcome {
     Committed,
     /// Committed and pushed, no pull request asked for.
     Pushed,
-}
-
-/// A changed file in the commit, for the pull request's table.
-#[derive(Debug, Clone, Serialize)]
-pub struct CommittedFile {
-    pub path: String,
-    /// `added`, `modified`, `deleted`.
-    pub change: &'static str,
-    pub added_lines: usize,
-    pub removed_lines: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -256,88 +247,6 @@ fn build_tree(
     }
     let tree = update.create_updated(repo, base_tree)?;
     Ok((tree, files, old_lock.map(|l| l.contract.commit)))
-}
-
-/// The pull request's title.
-pub fn title(sync: &SyncReport, name: &str) -> String {
-    let to = sync.contract.commit.as_deref().map(short).unwrap_or("?");
-    let breaking = if sync.breaking.findings.is_empty() {
-        ""
-    } else {
-        " (breaking)"
-    };
-    format!("protosync: sync {name} to {to}{breaking}")
-}
-
-/// The pull request's body, in Markdown: the commit range, a table of changed files, the
-/// breaking findings for this service.
-pub fn body(sync: &SyncReport, files: &[CommittedFile], base_commit: Option<&str>) -> String {
-    let c = &sync.contract;
-    let to = c.commit.as_deref().unwrap_or("?");
-    // The range is from what the base branch's lock records; the commit count is known when
-    // that is also where this sync started.
-    let from = base_commit.or(c.locked_commit.as_deref());
-    let count = c
-        .behind_commits
-        .filter(|_| base_commit.is_none() || base_commit == c.locked_commit.as_deref());
-    let mut out = String::new();
-    out.push_str(&format!(
-        "This pull request was opened by [protosync](https://github.com/protosync/protosync). It updates the vendored copy of `{}` (ref `{}`) ",
-        c.repo, c.ref_
-    ));
-    match from {
-        Some(from) if from != to => {
-            out.push_str(&format!("from `{}` to `{}`", short(from), short(to)));
-            if let Some(n) = count {
-                out.push_str(&format!(" ({n} commit{})", if n == 1 { "" } else { "s" }));
-            }
-        }
-        _ => out.push_str(&format!("to `{}`", short(to))),
-    }
-    out.push_str(".\n\n");
-    if files.is_empty() {
-        out.push_str("No vendored file changes; `protosync.lock` records the new commit.\n");
-    } else {
-        out.push_str("| file | change | + | − |\n|---|---|---:|---:|\n");
-        for f in files {
-            out.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
-                f.path, f.change, f.added_lines, f.removed_lines
-            ));
-        }
-    }
-    out.push_str("\n### Breaking changes for this service\n\n");
-    if sync.breaking.findings.is_empty() {
-        out.push_str("No breaking changes.\n");
-    } else {
-        out.push_str(&format!(
-            "{} finding{} (accepted with `--allow-breaking`):\n\n",
-            sync.breaking.findings.len(),
-            if sync.breaking.findings.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
-        ));
-        out.push_str("| location | rule | message |\n|---|---|---|\n");
-        for f in &sync.breaking.findings {
-            let at = match (&f.path, f.span) {
-                (Some(p), Some(s)) => format!("`{p}:{}:{}`", s.start_line, s.start_column),
-                (Some(p), None) => format!("`{p}`"),
-                (None, _) => String::new(),
-            };
-            out.push_str(&format!(
-                "| {at} | `{}` | {} |\n",
-                f.rule,
-                f.message.replace('|', "\\|")
-            ));
-        }
-    }
-    out.push_str(&format!(
-        "\n<!-- protosync: contract={} commit={to} -->\n",
-        c.repo
-    ));
-    out
 }
 
 /// The URL to push to: `remote` as a URL, a path, or the URL of the git remote of that name.
@@ -612,8 +521,8 @@ pub fn publish_in(
         }
     }
     if let Some(forge) = &forge {
-        let title = title(sync, &name);
-        let body = body(sync, &files, base_lock_commit.as_deref());
+        let title = pull_request::title(sync, &name);
+        let body = pull_request::body(sync, &files, base_lock_commit.as_deref());
         match forge.find_open(&branch, &base)? {
             // The branch already carries this update: the pull request describes it.
             Some(pr) if reuse.is_some() || (pr.title == title && pr.body == body) => {

@@ -38,6 +38,16 @@ pub struct FileChange {
     pub diff: String,
 }
 
+/// A changed file in the commit, for the pull request's table.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommittedFile {
+    pub path: String,
+    /// `added`, `modified`, `deleted`.
+    pub change: &'static str,
+    pub added_lines: usize,
+    pub removed_lines: usize,
+}
+
 /// A local edit a sync would overwrite or delete.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conflict {
