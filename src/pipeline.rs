@@ -206,14 +206,7 @@ pub fn compare_inputs(
     trace("compare", t);
     let modules = (&cur_side.module_of, &prev_side.module_of);
     let kept = rules.filter(findings, modules, &cur, &prev);
-    let report = BreakingReport {
-        version: layout.version,
-        findings: kept.findings,
-        unused_allowances: kept.unused_allowances,
-        allowed: kept.allowed,
-        files: cur.files.len(),
-        against_files: prev.files.len(),
-    };
+    let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
     // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
     // path (a command-line run exits before it matters).
     std::thread::spawn(move || drop((cur, prev)));
@@ -263,12 +256,10 @@ pub fn compare_targets(
     let kept = rules
         .first_module()
         .filter(findings, (&none, &none), &cur, &prev);
-    Ok(BreakingReport {
-        version: layout.version,
-        findings: kept.findings,
-        unused_allowances: kept.unused_allowances,
-        allowed: kept.allowed,
-        files: cur.files.len(),
-        against_files: prev.files.len(),
-    })
+    Ok(BreakingReport::new(
+        layout.version,
+        kept,
+        cur.files.len(),
+        prev.files.len(),
+    ))
 }

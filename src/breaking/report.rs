@@ -26,6 +26,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of a comparison of `files` input files with `against_files` previous ones.
+    pub fn new(version: Version, kept: Filtered, files: usize, against_files: usize) -> Report {
+        Report {
+            version,
+            findings: kept.findings,
+            unused_allowances: kept.unused_allowances,
+            allowed: kept.allowed,
+            files,
+            against_files,
+        }
+    }
+
     /// A report with no finding (nothing was compared).
     pub fn empty(version: Version) -> Report {
         Report {

@@ -200,38 +200,14 @@ pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
         let workspace =
             crate::sync::workspace::Workspace::from_parts(&config_path, &config_text, lock)
                 .map_err(|e| anyhow!("{}: {e:#}", shown(&service.config).display()))?;
-        let mut files = std::collections::BTreeMap::new();
-        for v in &workspace.cfg.vendors {
-            let Ok(entry) = tree.get_path(Path::new(&in_repo(&v.to))) else {
-                continue;
-            };
-            let Ok(sub) = repo.find_tree(entry.id()) else {
-                continue;
-            };
-            let mut found = Vec::new();
-            sub.walk(git2::TreeWalkMode::PreOrder, |d, e| {
-                if e.kind() == Some(git2::ObjectType::Blob) && e.filemode() != 0o120000 {
-                    if let Ok(name) = e.name() {
-                        if name.ends_with(".proto") {
-                            found.push((format!("{}/{d}{name}", v.to), e.id()));
-                        }
-                    }
-                }
-                git2::TreeWalkResult::Ok
-            })?;
-            for (rel, id) in found {
-                files.insert(rel, repo.find_blob(id)?.content().to_vec());
-            }
-        }
-        if let Some(lock) = &workspace.lock {
-            for rel in lock.files.keys() {
-                if !files.contains_key(rel) {
-                    if let Some(bytes) = blob(&in_repo(rel)) {
-                        files.insert(rel.clone(), bytes);
-                    }
-                }
-            }
-        }
+        let files = crate::sync::plan::scan_tree(
+            &repo,
+            &tree,
+            &workspace.cfg,
+            workspace.lock.as_ref(),
+            &in_repo,
+            &format!("on branch {}", service.branch),
+        )?;
         (workspace, files, prefix)
     };
     Ok(Prepared {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::config::CONFIG_FILE;
@@ -256,7 +256,7 @@ pub fn check_staged(config_path: &Path, opts: &CheckOptions) -> Result<CheckRepo
     };
     let tree_id = crate::input::git::write_index_tree(&repo)?;
     let tree = repo.find_tree(tree_id)?;
-    let blob = |path: &str| staged_blob(&repo, &tree, path);
+    let blob = |path: &str| plan::tree_blob(&repo, &tree, path);
     let utf8 = |bytes: Vec<u8>, what: &str| {
         String::from_utf8(bytes).map_err(|_| anyhow!("{what} (staged): not valid UTF-8"))
     };
@@ -276,7 +276,7 @@ pub fn check_staged(config_path: &Path, opts: &CheckOptions) -> Result<CheckRepo
         None => None,
     };
     let ws = Workspace::from_parts(config_path, &text, lock)?;
-    let files = staged_files(&repo, &tree, &ws, &in_repo)?;
+    let files = plan::scan_tree(&repo, &tree, &ws.cfg, ws.lock.as_ref(), &in_repo, "staged")?;
     check_files(&ws, files, opts, || {
         let Some(against) = &opts.against else {
             return Ok(None);
@@ -293,67 +293,6 @@ pub fn check_staged(config_path: &Path, opts: &CheckOptions) -> Result<CheckRepo
         let input = input::Spec::git_commit(&workdir, &commit.to_string(), &prefix);
         Ok(Some(own_breaking_of(&ws, &input, against, &opts.load)?))
     })
-}
-
-/// The bytes of the blob at `path` in `tree`; `None` when there is none (or it is a symlink
-/// or a submodule).
-fn staged_blob(repo: &git2::Repository, tree: &git2::Tree, path: &str) -> Result<Option<Vec<u8>>> {
-    let Ok(entry) = tree.get_path(Path::new(path)) else {
-        return Ok(None);
-    };
-    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
-        return Ok(None);
-    }
-    Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
-}
-
-/// The staged counterpart of [`plan::scan`]: the .proto files under every mapping's `to`
-/// directory and every path the lock lists, from `tree`. `in_repo` turns a service path into a
-/// path in the repository.
-fn staged_files(
-    repo: &git2::Repository,
-    tree: &git2::Tree,
-    ws: &Workspace,
-    in_repo: &dyn Fn(&str) -> String,
-) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
-    let mut out = std::collections::BTreeMap::new();
-    for v in &ws.cfg.vendors {
-        let Ok(entry) = tree.get_path(Path::new(&in_repo(&v.to))) else {
-            continue;
-        };
-        if entry.kind() != Some(git2::ObjectType::Tree) {
-            bail!(
-                "{}: vendor.to {:?} is not a directory (staged)",
-                v.place,
-                v.to
-            );
-        }
-        let sub = repo.find_tree(entry.id())?;
-        let mut found = Vec::new();
-        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
-            if e.kind() == Some(git2::ObjectType::Blob) && e.filemode() != 0o120000 {
-                if let Ok(name) = e.name() {
-                    if name.ends_with(".proto") {
-                        found.push((format!("{}/{dir}{name}", v.to), e.id()));
-                    }
-                }
-            }
-            git2::TreeWalkResult::Ok
-        })?;
-        for (path, id) in found {
-            out.insert(path, repo.find_blob(id)?.content().to_vec());
-        }
-    }
-    if let Some(lock) = &ws.lock {
-        for path in lock.files.keys() {
-            if !out.contains_key(path) {
-                if let Some(bytes) = staged_blob(repo, tree, &in_repo(path))? {
-                    out.insert(path.clone(), bytes);
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Whether `against` names `HEAD` of a local repository that has no commit yet (a first

@@ -248,6 +248,74 @@ pub fn scan(cfg: &SyncConfig, lock: Option<&Lock>) -> Result<BTreeMap<String, Ve
     Ok(out)
 }
 
+/// The bytes of the blob at `path` in `tree`; `None` when there is none (or it is a symlink
+/// or a submodule).
+pub fn tree_blob(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    path: &str,
+) -> Result<Option<Vec<u8>>> {
+    let Ok(entry) = tree.get_path(Path::new(path)) else {
+        return Ok(None);
+    };
+    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
+        return Ok(None);
+    }
+    Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
+}
+
+/// The counterpart of [`scan`] for a git tree (the index written as a tree, a commit's): the
+/// .proto files under every mapping's `to` directory and every path the lock lists. `in_repo`
+/// turns a service path into a path in the repository; `label` says where the tree comes
+/// from in messages (`staged`, `on branch main`).
+pub fn scan_tree(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    cfg: &SyncConfig,
+    lock: Option<&Lock>,
+    in_repo: &dyn Fn(&str) -> String,
+    label: &str,
+) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for v in &cfg.vendors {
+        let Ok(entry) = tree.get_path(Path::new(&in_repo(&v.to))) else {
+            continue;
+        };
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            bail!(
+                "{}: vendor.to {:?} is not a directory ({label})",
+                v.place,
+                v.to
+            );
+        }
+        let sub = repo.find_tree(entry.id())?;
+        let mut found = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(git2::ObjectType::Blob) && e.filemode() != 0o120000 {
+                if let Ok(name) = e.name() {
+                    if name.ends_with(".proto") {
+                        found.push((format!("{}/{dir}{name}", v.to), e.id()));
+                    }
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        for (path, id) in found {
+            out.insert(path, repo.find_blob(id)?.content().to_vec());
+        }
+    }
+    if let Some(lock) = lock {
+        for path in lock.files.keys() {
+            if !out.contains_key(path) {
+                if let Some(bytes) = tree_blob(repo, tree, &in_repo(path))? {
+                    out.insert(path.clone(), bytes);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn read_file(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
