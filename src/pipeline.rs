@@ -160,12 +160,32 @@ fn load_side(
     }
 }
 
+/// How findings name their files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paths {
+    /// Relative to the module root (`acme/billing/v1/x.proto`): what the rules and the
+    /// configuration's path filters see.
+    Module,
+    /// As reached from the working directory, the way buf prints them: a directory input's
+    /// path, or a local git input's `subdir`, then the module's directory
+    /// (`proto/acme/billing/v1/x.proto`). Remote and image inputs keep their module paths.
+    Reached,
+    /// Under the input's root: the module's directory, then the module path (what `check`
+    /// prints next to its repository-relative drift paths).
+    UnderRoot,
+}
+
 /// `protosync breaking`: the input and `--against` as written in `opts`, each side laid out
-/// (and the input's rules found) by its configuration.
+/// (and the input's rules found) by its configuration; paths relative to the module root.
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
+    run_breaking_with(opts, Paths::Module)
+}
+
+/// [`run_breaking`] naming files as `paths` says.
+pub fn run_breaking_with(opts: &BreakingOptions, paths: Paths) -> Result<BreakingReport> {
     let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
     let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
-    compare_inputs(&input_spec, &against_spec, None, opts)
+    compare_inputs(&input_spec, &against_spec, None, opts, paths)
 }
 
 /// Compares two parsed inputs. `layout`, when given, lays out both sides and its rules judge
@@ -176,13 +196,14 @@ pub fn compare_inputs(
     against_spec: &input::Spec,
     layout: Option<&Layout>,
     opts: &BreakingOptions,
+    paths: Paths,
 ) -> Result<BreakingReport> {
     let t = std::time::Instant::now();
     // Two git inputs are read one after the other so the second reuses the blobs the first
     // decompressed; otherwise both sides are read at the same time.
     let both_git =
         input_spec.format == input::Format::Git && against_spec.format == input::Format::Git;
-    let ((cur_side, layout), (prev_side, _)) = if both_git {
+    let ((cur_side, layout), (prev_side, against_layout)) = if both_git {
         (
             load_side(input_spec, opts, "input", true, layout)?,
             load_side(against_spec, opts, "against", false, layout)?,
@@ -205,12 +226,64 @@ pub fn compare_inputs(
     let findings = breaking::compare(&prev, &cur, &rules.enabled());
     trace("compare", t);
     let modules = (&cur_side.module_of, &prev_side.module_of);
-    let kept = rules.filter(findings, modules, &cur, &prev);
+    let mut kept = rules.filter(findings, modules, &cur, &prev);
+    if paths != Paths::Module {
+        let cur = (input_spec, &layout, &cur_side.module_of);
+        let prev = (against_spec, &against_layout, &prev_side.module_of);
+        for f in &mut kept.findings {
+            f.path = f.path.take().map(|p| shown_path(&p, cur, paths));
+            f.against_path = f.against_path.take().map(|p| shown_path(&p, prev, paths));
+        }
+    }
     let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
     // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
     // path (a command-line run exits before it matters).
     std::thread::spawn(move || drop((cur, prev)));
     Ok(report)
+}
+
+/// One side as [`shown_path`] needs it: its spec, its layout and the module of each file.
+type SideInfo<'a> = (&'a input::Spec, &'a Layout, &'a HashMap<String, usize>);
+
+/// `path` (relative to its module root) as `paths` names it.
+fn shown_path(path: &str, (spec, layout, module_of): SideInfo, paths: Paths) -> String {
+    let root = module_of
+        .get(path)
+        .and_then(|m| layout.modules.get(*m))
+        .map(|m| m.root.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let base = match (paths, spec.format) {
+        (Paths::Reached, input::Format::Dir) => spec.location.clone(),
+        (Paths::Reached, input::Format::Git) if !spec.is_remote() => {
+            spec.subdir.clone().unwrap_or_default()
+        }
+        (Paths::Reached, _) => return path.to_owned(),
+        _ => String::new(),
+    };
+    let mut out = String::new();
+    for part in [base.as_str(), root.as_str()] {
+        let part = clean_dir(part);
+        if !part.is_empty() {
+            out.push_str(part);
+            out.push('/');
+        }
+    }
+    out.push_str(path);
+    out
+}
+
+/// `./proto/` → `proto`, `.` → `` (an absolute path stays absolute).
+fn clean_dir(dir: &str) -> &str {
+    let mut d = dir;
+    while let Some(rest) = d.strip_prefix("./") {
+        d = rest;
+    }
+    let d = d.trim_end_matches('/');
+    if d == "." {
+        ""
+    } else {
+        d
+    }
 }
 
 /// One side of a comparison of source trees where only some files are compared: the rest of

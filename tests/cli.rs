@@ -52,7 +52,7 @@ fn findings_exit_one_in_text_format() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "acme/v1/invoice.proto:6:3: FIELD_SAME_TYPE Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n"
+        "current/acme/v1/invoice.proto:6:3: FIELD_SAME_TYPE Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n"
     );
 }
 
@@ -66,7 +66,8 @@ fn json_format_is_one_document() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &doc["findings"][0];
     assert_eq!(f["rule"], "FIELD_SAME_TYPE");
-    assert_eq!(f["path"], "acme/v1/invoice.proto");
+    // As buf names it: the input directory as given, then the module path.
+    assert_eq!(f["path"], "current/acme/v1/invoice.proto");
     assert_eq!(
         (f["start_line"].as_u64(), f["start_column"].as_u64()),
         (Some(6), Some(3))
@@ -91,7 +92,7 @@ fn github_format_annotates_with_title() {
         .unwrap();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "::error file=acme/v1/invoice.proto,line=6,col=3,endLine=6,endColumn=9,title=FIELD_SAME_TYPE::Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n"
+        "::error file=current/acme/v1/invoice.proto,line=6,col=3,endLine=6,endColumn=9,title=FIELD_SAME_TYPE::Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n"
     );
 }
 
@@ -407,24 +408,40 @@ fn fixture(case: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn buf_yaml_layouts_give_module_relative_paths() {
-    for (case, expect) in [
-        ("config_v1beta1_roots", "acme/billing/v1/invoice.proto:"),
-        ("config_v2_module_path", "acme/"),
-        ("config_v1_wire_file_same_package", "acme/"),
+fn paths_are_printed_as_buf_prints_them_with_the_module_directory() {
+    // The cases' buf.jsonl is buf 1.75's own output for the same command line.
+    for case in [
+        "config_v1beta1_roots",
+        "config_v2_module_path",
+        "config_v1_wire_file_same_package",
     ] {
         let out = protosync()
             .current_dir(fixture(case))
-            .args(["breaking", "current", "--against", "previous"])
+            .args(["breaking", "current", "--against", "previous", "--format", "json"])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{case}");
-        let text = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            text.lines()
-                .all(|l| l.starts_with(expect) && !l.starts_with("proto/")),
-            "{case}: {text}"
-        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut ours: Vec<&str> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["path"].as_str())
+            .collect();
+        let recorded = std::fs::read_to_string(fixture(case).join("buf.jsonl")).unwrap();
+        let bufs: Vec<serde_json::Value> = recorded
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut theirs: Vec<&str> = bufs
+            .iter()
+            .filter_map(|v| v["path"].as_str())
+            .filter(|p| *p != "<input>")
+            .collect();
+        ours.sort();
+        theirs.sort();
+        assert!(!ours.is_empty(), "{case}");
+        assert_eq!(ours, theirs, "{case}");
     }
 }
 
@@ -476,7 +493,7 @@ fn editions_feature_change_is_found() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "acme/v1/invoice.proto:4:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"id\" on message \"Invoice\" changed cardinality from \"optional with explicit presence\" to \"optional with implicit presence\".\n"
+        "current/acme/v1/invoice.proto:4:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"id\" on message \"Invoice\" changed cardinality from \"optional with explicit presence\" to \"optional with implicit presence\".\n"
     );
 }
 
@@ -540,9 +557,9 @@ fn unchanged_file_sees_the_change_of_its_import() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "acme/v1/types.proto:1:1: ENUM_NO_DELETE Previously present enum \"Status\" was deleted from file.\n\
-         acme/v1/user.proto:5:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"status\" on message \"User\" changed cardinality from \"optional with implicit presence\" to \"optional with explicit presence\".\n\
-         acme/v1/user.proto:5:3: FIELD_SAME_TYPE Field \"1\" with name \"status\" on message \"User\" changed type from \"enum\" to \"message\".\n"
+        "current/acme/v1/types.proto:1:1: ENUM_NO_DELETE Previously present enum \"Status\" was deleted from file.\n\
+         current/acme/v1/user.proto:5:3: FIELD_SAME_CARDINALITY Field \"1\" with name \"status\" on message \"User\" changed cardinality from \"optional with implicit presence\" to \"optional with explicit presence\".\n\
+         current/acme/v1/user.proto:5:3: FIELD_SAME_TYPE Field \"1\" with name \"status\" on message \"User\" changed type from \"enum\" to \"message\".\n"
     );
 }
 

@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use crate::breaking::report::Report;
 use crate::breaking::Version;
 use crate::config::rules::Overrides;
-use crate::pipeline::{run_breaking, BreakingOptions};
+use crate::pipeline::{run_breaking_with, BreakingOptions, Paths};
 use crate::report::{self, Format};
 
 impl ValueEnum for Format {
@@ -94,7 +94,7 @@ pub struct RulesArgs {
 }
 
 pub(super) fn breaking(args: BreakingArgs, out: &mut dyn Write) -> Result<i32> {
-    let report = run_breaking(&args.options())?;
+    let report = run_breaking_with(&args.options(), Paths::Reached)?;
     out.write_all(report::render(&report, args.format).as_bytes())?;
     warn_unused(&report);
     Ok(if report.findings.is_empty() { 0 } else { 1 })

@@ -13,7 +13,7 @@ use super::status::{file_status, FileStatus};
 use super::workspace::{behind_commits, locked_commit, upstream, ContractInfo, Workspace};
 use crate::breaking::report::Report as BreakingReport;
 use crate::input::{self, LoadOptions};
-use crate::pipeline::{self, BreakingOptions};
+use crate::pipeline::{self, BreakingOptions, Paths};
 
 /// Options of `check`.
 #[derive(Debug, Clone, Default)]
@@ -183,20 +183,13 @@ fn own_breaking_of(
         load: load.clone(),
         ..BreakingOptions::default()
     };
-    let mut report = pipeline::compare_inputs(input, &against, Some(&ws.layout), &opts)?;
+    let mut report = pipeline::compare_inputs(input, &against, Some(&ws.layout), &opts, Paths::UnderRoot)?;
+    // Paths are under the service root (module directory included), like `to`.
     let vendored = |p: &str| {
-        ws.layout.modules.iter().any(|m| {
-            let root = m.root.to_string_lossy().replace('\\', "/");
-            let full = if root.is_empty() {
-                p.to_owned()
-            } else {
-                format!("{root}/{p}")
-            };
-            ws.cfg
-                .vendors
-                .iter()
-                .any(|v| full.starts_with(&format!("{}/", v.to)))
-        })
+        ws.cfg
+            .vendors
+            .iter()
+            .any(|v| p.starts_with(&format!("{}/", v.to)))
     };
     report
         .findings
