@@ -22,10 +22,11 @@ use std::ops::Range;
 use prost_reflect::prost_types::{FileDescriptorProto, UninterpretedOption};
 use prost_reflect::{DescriptorPool, Kind as FieldKind};
 
-use super::{
-    elem_ref, feature_chain, into_protox, option_name, with, Ctx, Elem, ElemKind, ElemRef, Kind,
-    LowerError, OtherFeatureSetting, Post, Tok,
-};
+use super::elements::{elem_ref, feature_chain, with, Elem, ElemKind, ElemRef};
+use super::error::{into_protox, Ctx, LowerError};
+use super::lex::{Kind, Tok};
+use super::lift::{option_name, Post};
+use super::OtherFeatureSetting;
 
 /// The core features edition 2024 introduced: name, enum type, the values they may take.
 pub(super) type CoreFeature = (&'static str, &'static str, &'static [&'static str]);
