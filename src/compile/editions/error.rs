@@ -98,7 +98,7 @@ impl<'a> Ctx<'a> {
 /// and `Display` is the bare message, as for protox's own errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorLocation {
-    /// The file name given to [`lower`].
+    /// The file name given to [`lower`](super::lower).
     pub file: String,
     /// Byte range in the original source.
     pub span: Range<usize>,
@@ -118,7 +118,7 @@ impl fmt::Display for ErrorLocation {
 
 impl std::error::Error for ErrorLocation {}
 
-/// The location of an error that [`lower`] raised itself (see [`ErrorLocation`]); `None` for
+/// The location of an error that [`lower`](super::lower) raised itself (see [`ErrorLocation`]); `None` for
 /// protox-parse's own errors, which carry `file()` and miette labels, and for any other error.
 pub fn error_location(err: &protox::Error) -> Option<&ErrorLocation> {
     std::error::Error::source(err)?.downcast_ref::<ErrorLocation>()

@@ -57,7 +57,7 @@ impl Lifts {
         true
     }
 
-    /// The inherited value (see [`Lowered::resolve`]).
+    /// The inherited value (see [`Lowered::resolve`](super::Lowered::resolve)).
     pub(super) fn resolve(
         &self,
         file: &FileDescriptorProto,
