@@ -92,12 +92,13 @@ pub use error::{error_location, ErrorLocation};
 pub use features::Feature;
 pub(crate) use lift::option_name;
 
+use edition_2024::Scan2024;
 use elements::{feature_chain, walk, TypeIndex};
 use error::{into_protox, map_parse_error, span4, Ctx};
 use imports::drop_feature_imports;
 use lex::{string_contents, Kind, Lexer, Tok};
 use lift::{compact_span, Post};
-use rewrite::{blank, edition_statement, write_syntax, Scan};
+use rewrite::{blank, edition_statement, write_syntax, EditionStatement, Growth, Scan};
 /// Editions [`lower`] accepts.
 pub const SUPPORTED_EDITIONS: &[&str] = &["2023", "2024"];
 
@@ -205,8 +206,73 @@ pub fn detect_edition(source: &str) -> Option<String> {
 pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
     let ctx = Ctx::new(name, source);
     let tokens: Vec<Tok> = Lexer::new(source).collect();
+    let stmt = supported_edition(&tokens, source, &ctx)?;
+    let edition2024 = stmt.value == "2024";
+    let rewritten = rewrite_source(&tokens, source, &stmt, &ctx)?;
 
-    let stmt = edition_statement(&tokens, source).map_err(|(range, msg)| ctx.fail(range, msg))?;
+    let mut file = protox_parse::parse(name, &rewritten.lowered_source)
+        .map_err(|err| map_parse_error(err, &ctx, rewritten.growth))?;
+    file.syntax = Some("proto2".to_owned());
+
+    let mut post = Post {
+        ctx: &ctx,
+        errors: Vec::new(),
+        spans: HashMap::new(),
+        edition2024,
+    };
+    index_spans(&mut post, &mut file, &stmt);
+
+    let elements = walk(&file);
+    post.check_labels(&file, &elements);
+    let defaults = post.attach_defaults(&elements, &rewritten.scan.defaults);
+    let (mut features, other_features) = post.lift_features(&mut file, &elements);
+    features.edition2024 = edition2024;
+    let types = TypeIndex::new(&file);
+    post.validate(&file, &elements, &features, &defaults, &types);
+    post.check_open_enums(&file, &elements, &features);
+    let local_symbols = match &rewritten.scan2024 {
+        Some(s2024) => edition_2024::check(&mut post, &file, &elements, &other_features, s2024),
+        None => Vec::new(),
+    };
+    if !post.errors.is_empty() {
+        return Err(into_protox(post.errors));
+    }
+
+    post.apply_required(&mut file, &elements, &features);
+    post.apply_defaults(&mut file, &defaults, source);
+    post.apply_reserved(&mut file, &elements, &rewritten.scan.reserved);
+    if !post.errors.is_empty() {
+        return Err(into_protox(post.errors));
+    }
+    let dropped_imports = drop_feature_imports(&mut file);
+
+    let mut features: Vec<(Vec<i32>, FeatureSetting)> = features
+        .list
+        .into_iter()
+        .map(|lifted| (lifted.path, lifted.setting))
+        .collect();
+    features.sort_by_key(|(_, s)| s.span);
+    let mut other_features = other_features;
+    other_features.sort_by_key(|(_, s)| s.span);
+
+    Ok(Lowered {
+        edition: stmt.value,
+        file,
+        lowered_source: rewritten.lowered_source,
+        features,
+        other_features,
+        dropped_imports,
+        local_symbols,
+    })
+}
+
+/// The file's `edition = "…";` statement, which must come first and name a supported edition.
+fn supported_edition(
+    tokens: &[Tok],
+    source: &str,
+    ctx: &Ctx,
+) -> Result<EditionStatement, protox::Error> {
+    let stmt = edition_statement(tokens, source).map_err(|(range, msg)| ctx.fail(range, msg))?;
     let stmt = match stmt {
         Some(stmt) => stmt,
         None => {
@@ -229,13 +295,29 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
             .with_help("declare `edition = \"2023\";` or `edition = \"2024\";`, or use syntax = \"proto2\" / \"proto3\""),
         ));
     }
+    Ok(stmt)
+}
 
-    // Rewrite the source: blank defaults and reserved identifier statements, swap the edition.
+/// The source as protox-parse reads it, and what the token passes found on the way.
+struct Rewritten {
+    lowered_source: String,
+    scan: Scan,
+    scan2024: Option<Scan2024>,
+    growth: Option<Growth>,
+}
+
+/// Rewrite the source: blank defaults and reserved identifier statements (and the 2024-only
+/// syntax), swap the edition statement for a syntax statement.
+fn rewrite_source(
+    tokens: &[Tok],
+    source: &str,
+    stmt: &EditionStatement,
+    ctx: &Ctx,
+) -> Result<Rewritten, protox::Error> {
     let mut scan = Scan::default();
-    scan.run(&tokens, source, stmt.next_token, &ctx);
-    let edition2024 = stmt.value == "2024";
+    scan.run(tokens, source, stmt.next_token, ctx);
     let mut scan2024 =
-        edition2024.then(|| edition_2024::scan(&tokens, source, stmt.next_token, &ctx));
+        (stmt.value == "2024").then(|| edition_2024::scan(tokens, source, stmt.next_token, ctx));
     if let Some(s2024) = &mut scan2024 {
         if !s2024.errors.is_empty() {
             return Err(into_protox(std::mem::take(&mut s2024.errors)));
@@ -243,7 +325,7 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
         scan.blanks.extend(s2024.blanks.iter().cloned());
     }
     if !scan.errors.is_empty() {
-        return Err(into_protox(scan.errors));
+        return Err(into_protox(std::mem::take(&mut scan.errors)));
     }
     let mut buf = source.as_bytes().to_vec();
     for range in &scan.blanks {
@@ -252,17 +334,17 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
     let growth = write_syntax(&mut buf, stmt.stmt_range.clone());
     let lowered_source =
         String::from_utf8(buf).expect("only whole characters are replaced by ASCII bytes");
+    Ok(Rewritten {
+        lowered_source,
+        scan,
+        scan2024,
+        growth,
+    })
+}
 
-    let mut file = protox_parse::parse(name, &lowered_source)
-        .map_err(|err| map_parse_error(err, &ctx, growth))?;
-    file.syntax = Some("proto2".to_owned());
-
-    let mut post = Post {
-        ctx: &ctx,
-        errors: Vec::new(),
-        spans: HashMap::new(),
-        edition2024,
-    };
+/// Record the source-info spans of elements and options, and give the `syntax` location
+/// (path `[12]`) the span of the original edition statement.
+fn index_spans(post: &mut Post, file: &mut FileDescriptorProto, stmt: &EditionStatement) {
     let sci = file.source_code_info.get_or_insert_with(Default::default);
     for location in &sci.location {
         // Element paths have an even length; option entries contain 999.
@@ -274,50 +356,7 @@ pub fn lower(name: &str, source: &str) -> Result<Lowered, protox::Error> {
     }
     for location in &mut sci.location {
         if location.path == [12] {
-            location.span = compact_span(ctx.span_of(stmt.stmt_range.clone()));
+            location.span = compact_span(post.ctx.span_of(stmt.stmt_range.clone()));
         }
     }
-
-    let elements = walk(&file);
-    post.check_labels(&file, &elements);
-    let defaults = post.attach_defaults(&elements, &scan.defaults);
-    let (mut features, other_features) = post.lift_features(&mut file, &elements);
-    features.edition2024 = edition2024;
-    let types = TypeIndex::new(&file);
-    post.validate(&file, &elements, &features, &defaults, &types);
-    post.check_open_enums(&file, &elements, &features);
-    let local_symbols = match &scan2024 {
-        Some(s2024) => edition_2024::check(&mut post, &file, &elements, &other_features, s2024),
-        None => Vec::new(),
-    };
-    if !post.errors.is_empty() {
-        return Err(into_protox(post.errors));
-    }
-
-    post.apply_required(&mut file, &elements, &features);
-    post.apply_defaults(&mut file, &defaults, source);
-    post.apply_reserved(&mut file, &elements, &scan.reserved);
-    if !post.errors.is_empty() {
-        return Err(into_protox(post.errors));
-    }
-    let dropped_imports = drop_feature_imports(&mut file);
-
-    let mut features: Vec<(Vec<i32>, FeatureSetting)> = features
-        .list
-        .into_iter()
-        .map(|lifted| (lifted.path, lifted.setting))
-        .collect();
-    features.sort_by_key(|(_, s)| s.span);
-    let mut other_features = other_features;
-    other_features.sort_by_key(|(_, s)| s.span);
-
-    Ok(Lowered {
-        edition: stmt.value,
-        file,
-        lowered_source,
-        features,
-        other_features,
-        dropped_imports,
-        local_symbols,
-    })
 }
