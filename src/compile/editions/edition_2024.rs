@@ -201,6 +201,7 @@ fn has_option(options: &[UninterpretedOption], name: &str) -> bool {
 }
 
 /// The checks of a lowered 2024 file, and its local symbols.
+// long: one pass over the elements applying every 2024 rule (naming style, visibility, removed options) with shared per-file state
 pub(super) fn check(
     post: &mut Post<'_, '_>,
     file: &FileDescriptorProto,
@@ -372,6 +373,7 @@ fn namespaced_enum(file: &FileDescriptorProto, enum_path: &[i32]) -> bool {
 /// Refuses a use of another file's local message or enum (protoc's `Symbol::IsVisibleFrom`):
 /// field types, extendees, method input and output types. `files` are the lowered editions
 /// files of the link, by name; `source` gives a file's text, to locate the error.
+// long: one walk over every type reference of the pool (fields, extensions, methods) feeding one error list
 pub fn check_visibility(
     pool: &DescriptorPool,
     files: &HashMap<String, super::super::EditionFile>,

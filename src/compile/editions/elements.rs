@@ -89,6 +89,7 @@ pub(super) fn with(path: &[i32], more: &[i32]) -> Vec<i32> {
 }
 
 /// Every element of the file that can carry options, in declaration order.
+// long: one walk over every element kind that carries options; splitting scatters the path numbering
 pub(super) fn walk(file: &FileDescriptorProto) -> Vec<Elem> {
     fn message(out: &mut Vec<Elem>, m: &DescriptorProto, path: Vec<i32>, parent: &str) {
         let full = join_name(parent, m.name());

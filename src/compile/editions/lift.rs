@@ -249,6 +249,7 @@ impl Post<'_, '_> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    // long: one feature option from its name to a checked setting, each step an early error in protoc's order
     pub(super) fn lift_one(
         &mut self,
         elem: &Elem,

@@ -29,6 +29,7 @@ impl Post<'_, '_> {
         }
     }
     /// protoc's per-field checks on explicit features, presence and defaults.
+    // long: protoc's per-field feature checks in protoc's order; splitting scatters that order
     pub(super) fn validate(
         &mut self,
         file: &FileDescriptorProto,

@@ -262,6 +262,7 @@ impl Lifter<'_> {
 }
 
 /// Lowers one editions file in place (see the module docs) and returns its features.
+// long: the steps of compile::editions::lower for a decoded file, in the same order, one block each
 pub(super) fn lower(
     proto: &mut FileDescriptorProto,
     dynamic: &DynamicMessage,

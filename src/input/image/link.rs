@@ -37,6 +37,7 @@ pub(super) fn bundled(name: &str) -> Option<FileDescriptorProto> {
         })
 }
 
+// long: one linking sequence: bundled files, dependency order, the pool, errors naming the image
 pub(super) fn link(
     files: Vec<(FileDescriptorProto, bool)>,
     editions: HashMap<String, EditionFile>,

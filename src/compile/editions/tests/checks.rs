@@ -63,6 +63,7 @@ fn bad_default_values_point_into_the_value() {
 }
 
 #[test]
+// long: a table of protoc's error cases, one assertion each
 fn feature_validation_mirrors_protoc() {
     let cases: &[(&str, &str)] = &[
             (

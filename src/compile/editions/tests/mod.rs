@@ -217,6 +217,7 @@ fn lowers_sample_to_proto2_descriptor() {
 }
 
 #[test]
+// long: one assertion per feature of the shared sample
 fn reports_features_with_paths_and_protoc_spans() {
     use Feature::*;
     let l = lowered();

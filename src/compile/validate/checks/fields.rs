@@ -42,6 +42,7 @@ pub(super) fn is_string_like(ty: Type) -> bool {
 
 /// One field or extension. `parent` is the containing message for fields (None for
 /// extensions).
+// long: protoc's per-field checks in DescriptorBuilder's order; splitting scatters that order
 pub(super) fn field(
     ctx: &mut Ctx,
     f: &FileCtx,
@@ -310,6 +311,7 @@ pub(super) fn enum_is_closed(ctx: &mut Ctx, e: &prost_reflect::EnumDescriptor) -
 }
 
 #[allow(clippy::too_many_arguments)]
+// long: protoc's feature checks on one editions field, in its order
 pub(super) fn editions_field(
     ctx: &mut Ctx,
     f: &FileCtx,
@@ -415,6 +417,7 @@ pub(super) fn editions_field(
 /// files: for proto2 and proto3 files protoc's descriptor builder and buf both accept a `ctype`
 /// on a non-string field or CORD on an extension (docs/PARITY.md, "Acceptance").
 #[allow(clippy::too_many_arguments)]
+// long: protoc's C++ string-type checks (ctype and the pb.cpp feature) in its order
 pub(super) fn cpp_string_type(
     ctx: &mut Ctx,
     f: &FileCtx,
@@ -506,6 +509,7 @@ pub(super) fn cpp_string_type(
 
 /// A declared extension must match its declaration (ValidateOptions(FieldDescriptor)).
 #[allow(clippy::too_many_arguments)]
+// long: protoc's checks of an extension against its declaration, in its order
 pub(super) fn declared_extension(
     ctx: &mut Ctx,
     f: &FileCtx,

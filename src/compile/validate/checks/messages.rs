@@ -12,6 +12,7 @@ use super::{enumeration, features_outside_editions, join, with, FileCtx, Syntax}
 use crate::compile::editions::Feature;
 use crate::compile::to_json_name;
 
+// long: protoc's per-message checks in DescriptorBuilder's order; splitting scatters that order
 pub(super) fn message(
     ctx: &mut Ctx,
     f: &FileCtx,
@@ -291,6 +292,7 @@ pub(super) fn map_entry_written(ctx: &mut Ctx, f: &FileCtx, path: &[i32], out: &
 }
 
 /// Extension declarations (ValidateExtensionRangeOptions, ValidateExtensionDeclaration).
+// long: protoc's extension-declaration checks for one range, in its order
 pub(super) fn declarations(
     f: &FileCtx,
     m: &DescriptorProto,

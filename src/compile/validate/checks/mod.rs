@@ -84,6 +84,7 @@ fn join(scope: &str, name: &str) -> String {
     }
 }
 
+// long: the check order of one file and the nested walk that keeps it; one place to read protoc's order
 pub(super) fn check_file(ctx: &mut Ctx, file: &FileDescriptor, out: &mut Vec<Issue>) {
     let name = file.name();
     let fdp = file.file_descriptor_proto();
@@ -228,6 +229,7 @@ fn features_outside_editions(f: &FileCtx, path: &[i32], options_tag: u32, out: &
     }
 }
 
+// long: protoc's per-enum checks in DescriptorBuilder's order
 fn enumeration(
     ctx: &mut Ctx,
     f: &FileCtx,
