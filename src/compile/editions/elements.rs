@@ -4,17 +4,12 @@
 use std::collections::HashMap;
 
 use prost_reflect::prost_types::descriptor_proto::ExtensionRange;
-use prost_reflect::prost_types::field_descriptor_proto::Label;
-use prost_reflect::prost_types::field_descriptor_proto::Type;
-use prost_reflect::prost_types::DescriptorProto;
-use prost_reflect::prost_types::EnumDescriptorProto;
-use prost_reflect::prost_types::EnumValueDescriptorProto;
-use prost_reflect::prost_types::FieldDescriptorProto;
-use prost_reflect::prost_types::FileDescriptorProto;
-use prost_reflect::prost_types::MethodDescriptorProto;
-use prost_reflect::prost_types::OneofDescriptorProto;
-use prost_reflect::prost_types::ServiceDescriptorProto;
-use prost_reflect::prost_types::UninterpretedOption;
+use prost_reflect::prost_types::field_descriptor_proto::{Label, Type};
+use prost_reflect::prost_types::{
+    DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FieldDescriptorProto,
+    FileDescriptorProto, MethodDescriptorProto, OneofDescriptorProto, ServiceDescriptorProto,
+    UninterpretedOption,
+};
 
 use super::features::Target;
 

@@ -4,10 +4,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use miette::Diagnostic;
-use miette::LabeledSpan;
-use miette::NamedSource;
-use miette::SourceCode;
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
 use super::rewrite::Growth;
 

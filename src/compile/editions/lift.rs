@@ -1,14 +1,11 @@
 //! Lifting: `features.*` options are taken out of every element's uninterpreted options,
 //! parsed and checked against the catalogue, and recorded with their paths and spans.
 
-use std::collections::HashMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use prost_reflect::prost_types::uninterpreted_option::NamePart;
-use prost_reflect::prost_types::FileDescriptorProto;
-use prost_reflect::prost_types::SourceCodeInfo;
-use prost_reflect::prost_types::UninterpretedOption;
+use prost_reflect::prost_types::{FileDescriptorProto, SourceCodeInfo, UninterpretedOption};
 
 use super::edition_2024::CORE_FEATURES_2024;
 use super::elements::{

@@ -99,6 +99,7 @@ use imports::drop_feature_imports;
 use lex::{string_contents, Kind, Lexer, Tok};
 use lift::{compact_span, Post};
 use rewrite::{blank, edition_statement, write_syntax, EditionStatement, Growth, Scan};
+
 /// Editions [`lower`] accepts.
 pub const SUPPORTED_EDITIONS: &[&str] = &["2023", "2024"];
 

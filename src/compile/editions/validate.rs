@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use prost_reflect::prost_types::field_descriptor_proto::Label;
-use prost_reflect::prost_types::field_descriptor_proto::Type;
+use prost_reflect::prost_types::field_descriptor_proto::{Label, Type};
 use prost_reflect::prost_types::FileDescriptorProto;
 
 use super::elements::{elem_ref, field_type, with, Elem, ElemKind, ElemRef, FieldType, TypeIndex};
