@@ -29,6 +29,7 @@ fn by_number(en: &Enum) -> BTreeMap<i32, BTreeSet<&str>> {
     m
 }
 
+// long: one block per rule on an enum pair; each block reads the same pair
 fn pair(c: &mut Checker, pf: &File, pe: &Enum, cfi: usize, e: &Enum) {
     let prev_path = Some(pf.path.as_str());
     let at_enum = || At::elem(cfi, &e.path);

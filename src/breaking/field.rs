@@ -115,6 +115,7 @@ fn is_64bit_int(k: Kind) -> bool {
     )
 }
 
+// long: one block per rule on a field pair; each block reads the same pair
 pub(super) fn pair(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &Field) {
     let prev_path = Some(pf.path.as_str());
     let el = f.full_name.as_str();
@@ -334,6 +335,7 @@ fn type_sub(f: &Field) -> i32 {
     }
 }
 
+// long: one block per type rule on a field pair; each block reads the same pair
 fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &Field) {
     let prev_path = Some(pf.path.as_str());
     let el = f.full_name.as_str();

@@ -50,6 +50,7 @@ pub(super) fn check(c: &mut Checker) {
     }
 }
 
+// long: one block per rule on a file pair; each block reads the same pair
 fn pair(c: &mut Checker, pf: &File, fi: usize, cf: &File) {
     for &(rule, number, name) in FILE_OPTIONS {
         let (a, b) = (&pf.options.values[&number], &cf.options.values[&number]);

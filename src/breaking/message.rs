@@ -23,6 +23,7 @@ pub(super) fn check(c: &mut Checker, prev_names: &Names, cur_names: &Names) {
     }
 }
 
+// long: one block per rule on a message pair; each block reads the same pair
 fn pair(c: &mut Checker, pf: &File, pm: &Message, cfi: usize, cf: &File, cm: &Message) {
     let at_msg = || At::elem(cfi, &cm.path);
     let max = if cm.message_set_wire_format {

@@ -40,6 +40,7 @@ fn packages(schema: &Schema) -> BTreeMap<&str, Pkg<'_>> {
     out
 }
 
+// long: one block per package-level rule; each block reads the same packages
 pub(super) fn check(c: &mut Checker) {
     let any = [
         R::PACKAGE_NO_DELETE,

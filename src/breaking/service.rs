@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::{q, At, Checker, Names, RuleId as R};
 
+// long: one block per service and method rule over the matched services and methods
 pub(super) fn check(c: &mut Checker, prev_names: &Names, cur_names: &Names) {
     let (prev, cur) = (c.prev, c.cur);
     for (name, &(pfi, psi)) in &prev_names.services {

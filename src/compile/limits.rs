@@ -109,6 +109,7 @@ pub fn check_package(package: &str) -> Result<(), String> {
 /// One linear pass over a .proto source, before it is parsed: refuses a package statement
 /// over protoc's limits, messages nested deeper than protoc allows and brackets nested deeper
 /// than [`MAX_NESTING`], each located where protoc locates it.
+// long: one byte-level scanner loop; every branch shares its state (bracket stack, last two tokens)
 pub fn check_source(name: &str, source: &str) -> Result<(), protox::Error> {
     let b = source.as_bytes();
     let n = b.len();

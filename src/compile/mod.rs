@@ -233,6 +233,7 @@ impl Resolver {
 /// value options, and
 /// `FeatureSet` extension numbers 1000 to 10000 (`pb.go` is 1002). Only additions: every
 /// descriptor that linked against the bundled copy links the same way against this one.
+// long: one literal description of the additions to descriptor.proto; splitting scatters the patch
 fn descriptor_proto() -> &'static FileDescriptorProto {
     use prost_reflect::prost_types::{
         descriptor_proto::ExtensionRange, field_descriptor_proto::Label,
@@ -558,6 +559,7 @@ pub struct Incremental {
 /// changed is parsed and linked: a file with the same path and content as in the first, all of
 /// whose imports are unchanged too, compiles to the same thing and is not compiled again. Both
 /// links run on their own threads.
+// long: the incremental plan's steps (parse, unchanged memo, relink set, needed files) share borrowed maps; helpers would pass a dozen borrows
 pub fn compile_pair(
     (a, a_side): (SourceTree, &str),
     (b, b_side): (SourceTree, &str),

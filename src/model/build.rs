@@ -481,6 +481,7 @@ fn build_extension(ctx: &FileCtx, x: &ExtensionDescriptor, parent: Res) -> Field
     field
 }
 
+// long: every field property (kind, presence, packing, UTF-8, JSON) resolved from one feature resolution
 fn common_field(ctx: &FileCtx, s: &FieldShape, parent: Res, structural_presence: bool) -> Field {
     let (res, own) = parent.apply(ctx.settings(s.path));
     let declared = Kind::from_type(s.fdp.r#type.unwrap_or(0));

@@ -192,6 +192,7 @@ fn option_index(file: &FileDescriptorProto, path: &[i32], tag: i32, name: &str) 
     })
 }
 
+// long: one match over every descriptor kind that has options; splitting scatters it
 fn uninterpreted<'a>(
     file: &'a FileDescriptorProto,
     path: &[i32],

@@ -22,10 +22,11 @@ use std::ops::Range;
 use prost_reflect::prost_types::{FileDescriptorProto, UninterpretedOption};
 use prost_reflect::{DescriptorPool, Kind as FieldKind};
 
-use super::{
-    elem_ref, feature_chain, into_protox, option_name, with, Ctx, Elem, ElemKind, ElemRef, Kind,
-    LowerError, OtherFeatureSetting, Post, Tok,
-};
+use super::elements::{elem_ref, feature_chain, with, Elem, ElemKind, ElemRef};
+use super::error::{into_protox, Ctx, LowerError};
+use super::lex::{Kind, Tok};
+use super::lift::{option_name, Post};
+use super::OtherFeatureSetting;
 
 /// The core features edition 2024 introduced: name, enum type, the values they may take.
 pub(super) type CoreFeature = (&'static str, &'static str, &'static [&'static str]);
@@ -200,6 +201,7 @@ fn has_option(options: &[UninterpretedOption], name: &str) -> bool {
 }
 
 /// The checks of a lowered 2024 file, and its local symbols.
+// long: one pass over the elements applying every 2024 rule (naming style, visibility, removed options) with shared per-file state
 pub(super) fn check(
     post: &mut Post<'_, '_>,
     file: &FileDescriptorProto,
@@ -371,6 +373,7 @@ fn namespaced_enum(file: &FileDescriptorProto, enum_path: &[i32]) -> bool {
 /// Refuses a use of another file's local message or enum (protoc's `Symbol::IsVisibleFrom`):
 /// field types, extendees, method input and output types. `files` are the lowered editions
 /// files of the link, by name; `source` gives a file's text, to locate the error.
+// long: one walk over every type reference of the pool (fields, extensions, methods) feeding one error list
 pub fn check_visibility(
     pool: &DescriptorPool,
     files: &HashMap<String, super::super::EditionFile>,
