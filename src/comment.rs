@@ -5,8 +5,8 @@
 //!
 //! The [`crate::forge::Forge`] trait knows pull requests, not their comments, so this module
 //! talks to GitHub's REST API itself, through the shared HTTP layer ([`crate::forge::http`]:
-//! retries, API error messages, token redaction), with exactly three operations (also in
-//! fixtures/forge/github-openapi-subset.json, which the loopback test server validates):
+//! retries, API error messages, token redaction), with exactly three operations of GitHub's
+//! published REST description (which the loopback test server validates them against):
 //!
 //! | step | call |
 //! |---|---|
