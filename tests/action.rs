@@ -8,7 +8,7 @@
 //! engine, the upload of annotations) is listed in docs/ACTION.md. actionlint checks the example
 //! workflows when it is installed (scripts/install-test-tools.sh; required under CI=true).
 
-#[path = "support/forge_server.rs"]
+#[path = "support/forge_server/mod.rs"]
 mod forge_server;
 
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 //! HTML report rendered by a real headless Chromium (Debian's `chromium`; under `CI` it must be
 //! installed: scripts/install-test-tools.sh).
 
-#[path = "support/forge_server.rs"]
+#[path = "support/forge_server/mod.rs"]
 mod forge_server;
 
 use std::path::{Path, PathBuf};

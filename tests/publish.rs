@@ -3,7 +3,7 @@
 //! and the pull-request API served by the loopback forge server (tests/support), which checks
 //! every GitHub request against GitHub's published REST description.
 
-#[path = "support/forge_server.rs"]
+#[path = "support/forge_server/mod.rs"]
 mod forge_server;
 #[path = "support/git_http.rs"]
 mod git_http;

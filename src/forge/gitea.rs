@@ -1,64 +1,37 @@
-//! Gitea and Forgejo (Codeberg) API v1 pull requests. Gitea has no head filter on the list
-//! endpoint (open PRs are paged through and matched), takes label ids (names are looked up,
-//! missing labels created), and marks drafts with a "WIP: " title prefix.
-
-use std::fmt;
+//! Gitea and Forgejo (Codeberg) API v1 pull requests. The open PR of a head and base is asked
+//! for directly (`GET …/pulls/{base}/{head}`); labels are added by name (a name the repository
+//! has no label for is created); drafts are marked with a "WIP: " title prefix.
 
 use anyhow::Result;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::http::{self, encode, str_field, u64_field, Api, ApiConfig, Method, Retry, Secret};
+use super::http::{self, encode, str_field, u64_field, Api, Method};
 use super::{split_draft, Forge, ForgeKind, NewPullRequest, PullRequest, RepoRef};
 
 /// Gitea's default `WORK_IN_PROGRESS_PREFIXES`; the first is the one written.
 const DRAFT_PREFIXES: &[&str] = &["WIP:", "[WIP]"];
 /// Page size for lists (Gitea's usual maximum is 50).
 const PAGE: usize = 50;
-/// At most this many pages are read (1,000 open PRs or labels).
+/// At most this many pages of labels are read (1,000 labels).
 const MAX_PAGES: usize = 20;
 /// Colour of labels protosync has to create.
 const NEW_LABEL_COLOR: &str = "#ededed";
 
+#[derive(Debug)]
 pub struct Gitea {
     api: Api,
     owner: String,
     repo: String,
 }
 
-impl fmt::Debug for Gitea {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Gitea")
-            .field("repo", &format!("{}/{}", self.owner, self.repo))
-            .field("api", &self.api)
-            .finish()
-    }
-}
-
 impl Gitea {
-    pub fn new(repo: &RepoRef, api_base: &str, token: Secret, retry: Retry) -> Result<Gitea> {
-        // Gitea has no nested owners: a path before owner/name (a sub-path install) is not
-        // part of the name.
-        let owner = repo
-            .owner
-            .rsplit('/')
-            .next()
-            .unwrap_or(&repo.owner)
-            .to_owned();
-        let api = Api::new(ApiConfig {
-            base: api_base.to_owned(),
-            label: "Gitea API",
-            accept: "application/json",
-            extra_headers: Vec::new(),
-            auth_header: ("Authorization", format!("token {}", token.expose())),
-            secret: token,
-            retry,
-            github_rate_limits: false,
-        })?;
-        Ok(Gitea {
+    /// The client of `repo` through `api` (built with [`super::http::ApiConfig::for_forge`]).
+    pub fn new(repo: &RepoRef, api: Api) -> Gitea {
+        Gitea {
             api,
-            owner,
+            owner: super::flat_owner(repo),
             repo: repo.name.clone(),
-        })
+        }
     }
 
     fn repo_path(&self) -> String {
@@ -113,41 +86,32 @@ impl Gitea {
         Ok(ids)
     }
 
+    /// Adds the labels of `names` not in `have`, by name. Gitea drops names it has no label
+    /// for (and compares them exactly): those are then looked up case-insensitively, created
+    /// when missing, and added by id.
     fn add_labels(&self, number: u64, names: &[String], have: &[String]) -> Result<()> {
         let missing = super::missing_labels(names, have);
-        let ids = self.label_ids(&missing)?;
-        if ids.is_empty() {
+        if missing.is_empty() {
             return Ok(());
         }
         let path = format!("{}/issues/{number}/labels", self.repo_path());
-        self.api
-            .call(Method::Post, &path, Some(&json!({ "labels": ids })))?;
+        let now = self
+            .api
+            .call(Method::Post, &path, Some(&json!({ "labels": missing })))?;
+        let ids = self.label_ids(&super::missing_labels(&missing, &label_names(&now)))?;
+        if !ids.is_empty() {
+            self.api
+                .call(Method::Post, &path, Some(&json!({ "labels": ids })))?;
+        }
         Ok(())
     }
 
     fn request_reviewers(&self, number: u64, reviewers: &[String]) -> Result<()> {
-        let mut users = Vec::new();
-        let mut teams = Vec::new();
-        for r in reviewers.iter().map(|r| r.trim().trim_start_matches('@')) {
-            match r.split_once('/') {
-                Some((_, team)) if !team.is_empty() => teams.push(team.to_owned()),
-                _ if !r.is_empty() => users.push(r.to_owned()),
-                _ => {}
-            }
-        }
-        if users.is_empty() && teams.is_empty() {
+        let Some(body) = super::review_request(reviewers) else {
             return Ok(());
-        }
-        let mut body = Map::new();
-        if !users.is_empty() {
-            body.insert("reviewers".into(), json!(users));
-        }
-        if !teams.is_empty() {
-            body.insert("team_reviewers".into(), json!(teams));
-        }
+        };
         let path = format!("{}/pulls/{number}/requested_reviewers", self.repo_path());
-        self.api
-            .call(Method::Post, &path, Some(&Value::Object(body)))?;
+        self.api.call(Method::Post, &path, Some(&body))?;
         Ok(())
     }
 }
@@ -173,9 +137,10 @@ fn to_pull_request(v: &Value) -> Result<PullRequest> {
     })
 }
 
+/// The names of a PR's labels (`v` a PR), or of a label list (`v` an array).
 fn label_names(v: &Value) -> Vec<String> {
-    v.get("labels")
-        .and_then(Value::as_array)
+    v.as_array()
+        .or_else(|| v.get("labels").and_then(Value::as_array))
         .into_iter()
         .flatten()
         .map(|l| str_field(l, "name").to_owned())
@@ -188,52 +153,47 @@ impl Forge for Gitea {
     }
 
     fn find_open(&self, head: &str, base: &str) -> Result<Option<PullRequest>> {
-        let path = format!("{}/pulls", self.repo_path());
-        for item in self.all_pages(&path, "state=open")? {
-            let pr = to_pull_request(&item)?;
-            let head_repo = item.pointer("/head/repo_id").and_then(Value::as_u64);
-            let base_repo = item.pointer("/base/repo_id").and_then(Value::as_u64);
-            let same_repo = match (head_repo, base_repo) {
-                (Some(h), Some(b)) => h == b,
-                _ => true,
-            };
-            if pr.head == head && pr.base == base && same_repo {
-                return Ok(Some(pr));
-            }
-        }
-        Ok(None)
+        // The open PR from `head` of this repository into `base` (an `owner:branch` head would
+        // name a fork's branch), or 404.
+        let path = format!(
+            "{}/pulls/{}/{}",
+            self.repo_path(),
+            encode(base),
+            encode(head)
+        );
+        let item = match self.api.get(&path) {
+            Ok(item) => item,
+            Err(e) if http::status_of(&e) == Some(404) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let pr = to_pull_request(&item)?;
+        let open = str_field(&item, "state") == "open";
+        let head_repo = item.pointer("/head/repo_id").and_then(Value::as_u64);
+        let base_repo = item.pointer("/base/repo_id").and_then(Value::as_u64);
+        let same_repo = match (head_repo, base_repo) {
+            (Some(h), Some(b)) => h == b,
+            _ => true,
+        };
+        Ok((open && pr.head == head && pr.base == base && same_repo).then_some(pr))
     }
 
     fn create(&self, pr: &NewPullRequest) -> Result<PullRequest> {
-        let label_ids = self.label_ids(&pr.labels)?;
         let title = if pr.draft {
             format!("{} {}", DRAFT_PREFIXES[0], pr.title)
         } else {
             pr.title.clone()
         };
-        let mut body = Map::new();
-        body.insert("head".into(), json!(pr.head));
-        body.insert("base".into(), json!(pr.base));
-        body.insert("title".into(), json!(title));
-        body.insert("body".into(), json!(pr.body));
-        if !label_ids.is_empty() {
-            body.insert("labels".into(), json!(label_ids));
-        }
+        let body = json!({ "head": pr.head, "base": pr.base, "title": title, "body": pr.body });
         let path = format!("{}/pulls", self.repo_path());
-        let created = match self
-            .api
-            .call(Method::Post, &path, Some(&Value::Object(body)))
-        {
+        let created = match self.api.call(Method::Post, &path, Some(&body)) {
             Ok(v) => to_pull_request(&v)?,
             // "pull request already exists for these targets": a race with another run.
-            Err(e) if http::status_of(&e) == Some(409) => {
-                let Some(existing) = self.find_open(&pr.head, &pr.base)? else {
-                    return Err(e);
-                };
-                return self.update(existing.number, &pr.title, &pr.body, &pr.labels);
-            }
+            Err(e) if http::status_of(&e) == Some(409) => return super::adopt_open(self, pr, e),
             Err(e) => return Err(e),
         };
+        // Labels by name after opening (the create call takes ids only).
+        self.add_labels(created.number, &pr.labels, &[])
+            .map_err(|e| super::after_open(created.number, "adding labels", e))?;
         self.request_reviewers(created.number, &pr.reviewers)
             .map_err(|e| super::after_open(created.number, "requesting reviewers", e))?;
         Ok(created)

@@ -1,53 +1,28 @@
 //! GitHub REST v3 (github.com and Enterprise Server): pull requests, labels, reviewers,
-//! comments. Exactly the operations in fixtures/forge/github-openapi-subset.json.
-
-use std::fmt;
+//! comments. Every call is an operation of GitHub's published REST description (the tests
+//! check each request against it: docs/FORGES.md).
 
 use anyhow::Result;
 use serde_json::{json, Value};
 
-use super::http::{self, encode, str_field, u64_field, Api, ApiConfig, Method, Retry, Secret};
+use super::http::{self, encode, str_field, u64_field, Api, Method};
 use super::{Forge, ForgeKind, NewPullRequest, PullRequest, RepoRef};
 
+#[derive(Debug)]
 pub struct GitHub {
     api: Api,
     owner: String,
     repo: String,
 }
 
-impl fmt::Debug for GitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GitHub")
-            .field("repo", &format!("{}/{}", self.owner, self.repo))
-            .field("api", &self.api)
-            .finish()
-    }
-}
-
 impl GitHub {
-    pub fn new(repo: &RepoRef, api_base: &str, token: Secret, retry: Retry) -> Result<GitHub> {
-        // GitHub has no nested owners: a path before owner/name is not part of the name.
-        let owner = repo
-            .owner
-            .rsplit('/')
-            .next()
-            .unwrap_or(&repo.owner)
-            .to_owned();
-        let api = Api::new(ApiConfig {
-            base: api_base.to_owned(),
-            label: "GitHub API",
-            accept: "application/vnd.github+json",
-            extra_headers: vec![("X-GitHub-Api-Version", "2022-11-28".to_owned())],
-            auth_header: ("Authorization", format!("Bearer {}", token.expose())),
-            secret: token,
-            retry,
-            github_rate_limits: true,
-        })?;
-        Ok(GitHub {
+    /// The client of `repo` through `api` (built with [`super::http::ApiConfig::for_forge`]).
+    pub fn new(repo: &RepoRef, api: Api) -> GitHub {
+        GitHub {
             api,
-            owner,
+            owner: super::flat_owner(repo),
             repo: repo.name.clone(),
-        })
+        }
     }
 
     fn repo_path(&self) -> String {
@@ -67,28 +42,11 @@ impl GitHub {
     }
 
     fn request_reviewers(&self, number: u64, reviewers: &[String]) -> Result<()> {
-        let mut users = Vec::new();
-        let mut teams = Vec::new();
-        for r in reviewers.iter().map(|r| r.trim().trim_start_matches('@')) {
-            match r.split_once('/') {
-                Some((_, team)) if !team.is_empty() => teams.push(team.to_owned()),
-                _ if !r.is_empty() => users.push(r.to_owned()),
-                _ => {}
-            }
-        }
-        if users.is_empty() && teams.is_empty() {
+        let Some(body) = super::review_request(reviewers) else {
             return Ok(());
-        }
-        let mut body = serde_json::Map::new();
-        if !users.is_empty() {
-            body.insert("reviewers".into(), json!(users));
-        }
-        if !teams.is_empty() {
-            body.insert("team_reviewers".into(), json!(teams));
-        }
+        };
         let path = format!("{}/pulls/{number}/requested_reviewers", self.repo_path());
-        self.api
-            .call(Method::Post, &path, Some(&Value::Object(body)))?;
+        self.api.call(Method::Post, &path, Some(&body))?;
         Ok(())
     }
 
@@ -172,10 +130,7 @@ impl Forge for GitHub {
                     && http::api_message_of(&e).contains("already exists") =>
             {
                 // Another run opened it meanwhile: update that one.
-                let Some(existing) = self.find_open(&pr.head, &pr.base)? else {
-                    return Err(e);
-                };
-                return self.update(existing.number, &pr.title, &pr.body, &pr.labels);
+                return super::adopt_open(self, pr, e);
             }
             Err(e) => return Err(e),
         };

@@ -1,62 +1,54 @@
 //! GitLab REST v4 merge requests (gitlab.com and self-managed). The project is addressed by
 //! its URL-encoded path (`group%2Fsubgroup%2Fname`); drafts are marked with a "Draft: " title
-//! prefix; reviewers are user ids, looked up by username.
+//! prefix; reviewers are user ids, looked up by username (a group is refused: merge request
+//! reviewers are users).
 
-use std::fmt;
-
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Map, Value};
 
-use super::http::{self, encode, str_field, u64_field, Api, ApiConfig, Method, Retry, Secret};
+use super::http::{self, encode, str_field, u64_field, Api, Method};
 use super::{split_draft, Forge, ForgeKind, NewPullRequest, PullRequest, RepoRef};
 
 /// Title prefixes GitLab reads as "draft" (case-insensitive); the first is the one written.
 const DRAFT_PREFIXES: &[&str] = &["Draft:", "[Draft]", "(Draft)", "WIP:", "[WIP]"];
 
+#[derive(Debug)]
 pub struct GitLab {
     api: Api,
     /// `group/subgroup/name`.
     project: String,
 }
 
-impl fmt::Debug for GitLab {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GitLab")
-            .field("project", &self.project)
-            .field("api", &self.api)
-            .finish()
-    }
-}
-
 impl GitLab {
-    pub fn new(repo: &RepoRef, api_base: &str, token: Secret, retry: Retry) -> Result<GitLab> {
-        let api = Api::new(ApiConfig {
-            base: api_base.to_owned(),
-            label: "GitLab API",
-            accept: "application/json",
-            extra_headers: Vec::new(),
-            auth_header: ("PRIVATE-TOKEN", token.expose().to_owned()),
-            secret: token,
-            retry,
-            github_rate_limits: false,
-        })?;
-        Ok(GitLab {
+    /// The client of `repo` through `api` (built with [`super::http::ApiConfig::for_forge`]).
+    pub fn new(repo: &RepoRef, api: Api) -> GitLab {
+        GitLab {
             api,
             project: repo.full_name(),
-        })
+        }
     }
 
     fn mrs(&self) -> String {
         format!("/projects/{}/merge_requests", encode(&self.project))
     }
 
-    /// The user id of each username, in order; an unknown one is an error.
+    /// The user id of each username, in order; an unknown one is an error, and so is a group
+    /// (`org/team`): GitLab merge request reviewers are users (docs/FORGES.md).
     fn user_ids(&self, usernames: &[String]) -> Result<Vec<u64>> {
+        let names: Vec<&str> = usernames
+            .iter()
+            .map(|n| n.trim().trim_start_matches('@'))
+            .filter(|n| !n.is_empty())
+            .collect();
+        // A username has no '/' (letters, digits, '_', '-', '.'): this names a group or subgroup.
+        if let Some(group) = names.iter().find(|n| n.contains('/')) {
+            bail!(
+                "GitLab: reviewer {group:?} is a group, but GitLab merge request reviewers must be \
+                 users: name the users who should review instead"
+            );
+        }
         let mut ids = Vec::new();
-        for name in usernames.iter().map(|n| n.trim().trim_start_matches('@')) {
-            if name.is_empty() {
-                continue;
-            }
+        for name in names {
             let found = self.api.get(&format!("/users?username={}", encode(name)))?;
             let id = found
                 .as_array()
@@ -147,12 +139,7 @@ impl Forge for GitLab {
         {
             Ok(created) => to_pull_request(&created),
             // "Another open merge request already exists for this source branch": a race.
-            Err(e) if http::status_of(&e) == Some(409) => {
-                let Some(existing) = self.find_open(&pr.head, &pr.base)? else {
-                    return Err(e);
-                };
-                self.update(existing.number, &pr.title, &pr.body, &pr.labels)
-            }
+            Err(e) if http::status_of(&e) == Some(409) => super::adopt_open(self, pr, e),
             Err(e) => Err(e),
         }
     }

@@ -11,6 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 use serde_json::Value;
 
+use super::ForgeKind;
+
+/// The GitHub REST API version protosync is written against (`X-GitHub-Api-Version`).
+pub const GITHUB_API_VERSION: &str = "2022-11-28";
+
 /// Connecting gives up after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// One whole request (connect, send, receive) gives up after this long.
@@ -187,6 +192,44 @@ pub struct ApiConfig {
     pub secret: Secret,
     pub retry: Retry,
     pub github_rate_limits: bool,
+}
+
+impl ApiConfig {
+    /// How `kind`'s API is spoken: its error label, the Accept header (GitHub: its media type
+    /// and REST version), the header the token goes in, and whether GitHub's rate-limit 403s
+    /// apply.
+    pub fn for_forge(kind: ForgeKind, base: &str, token: Secret, retry: Retry) -> ApiConfig {
+        let (label, accept, extra_headers, auth_header) = match kind {
+            ForgeKind::Github => (
+                "GitHub API",
+                "application/vnd.github+json",
+                vec![("X-GitHub-Api-Version", GITHUB_API_VERSION.to_owned())],
+                ("Authorization", format!("Bearer {}", token.expose())),
+            ),
+            ForgeKind::Gitlab => (
+                "GitLab API",
+                "application/json",
+                Vec::new(),
+                ("PRIVATE-TOKEN", token.expose().to_owned()),
+            ),
+            ForgeKind::Gitea => (
+                "Gitea API",
+                "application/json",
+                Vec::new(),
+                ("Authorization", format!("token {}", token.expose())),
+            ),
+        };
+        ApiConfig {
+            base: base.to_owned(),
+            label,
+            accept,
+            extra_headers,
+            auth_header,
+            secret: token,
+            retry,
+            github_rate_limits: kind == ForgeKind::Github,
+        }
+    }
 }
 
 impl Api {
@@ -512,18 +555,17 @@ fn flatten_message(m: &Value, field: Option<&str>, out: &mut Vec<String>) {
     }
 }
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes everything but RFC 3986's unreserved characters: for path segments and
 /// query values alike (`acme/billing` → `acme%2Fbilling`).
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// Reads a string field, `""` when absent or null.
@@ -580,6 +622,7 @@ mod tests {
     fn encoding_and_backoff() {
         assert_eq!(encode("group/sub proj:x"), "group%2Fsub%20proj%3Ax");
         assert_eq!(encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(encode("é%+"), "%C3%A9%25%2B");
         let r = Retry {
             attempts: 5,
             base_delay: Duration::from_millis(100),

@@ -15,7 +15,7 @@ pub mod github;
 pub mod gitlab;
 pub mod http;
 
-use http::{Retry, Secret};
+use http::{Api, ApiConfig, Retry, Secret};
 
 /// The kinds of forge protosync can open pull requests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -351,10 +351,11 @@ pub fn client_with_env(
     let base = api_base(kind, repo, api_url, &env)?;
     let (_, token) = token(kind, &env)?;
     let retry = Retry::from_env(&env);
+    let api = Api::new(ApiConfig::for_forge(kind, &base, token, retry))?;
     Ok(match kind {
-        ForgeKind::Github => Box::new(github::GitHub::new(repo, &base, token, retry)?),
-        ForgeKind::Gitlab => Box::new(gitlab::GitLab::new(repo, &base, token, retry)?),
-        ForgeKind::Gitea => Box::new(gitea::Gitea::new(repo, &base, token, retry)?),
+        ForgeKind::Github => Box::new(github::GitHub::new(repo, api)),
+        ForgeKind::Gitlab => Box::new(gitlab::GitLab::new(repo, api)),
+        ForgeKind::Gitea => Box::new(gitea::Gitea::new(repo, api)),
     })
 }
 
@@ -432,6 +433,52 @@ pub(crate) fn split_draft(title: &str, prefixes: &[&str]) -> (String, bool) {
         }
     }
     (title.to_owned(), false)
+}
+
+/// The owner as GitHub and Gitea know it: they have no nested owners, so a path before
+/// owner/name (a sub-path install) is not part of it.
+pub(crate) fn flat_owner(repo: &RepoRef) -> String {
+    repo.owner
+        .rsplit('/')
+        .next()
+        .unwrap_or(&repo.owner)
+        .to_owned()
+}
+
+/// The body of a review request on GitHub and Gitea, which take the same one:
+/// `{reviewers: [logins], team_reviewers: [slugs]}`, a reviewer written `org/team` naming a
+/// team. `None` when there is nobody to ask.
+pub(crate) fn review_request(reviewers: &[String]) -> Option<serde_json::Value> {
+    let mut users = Vec::new();
+    let mut teams = Vec::new();
+    for r in reviewers.iter().map(|r| r.trim().trim_start_matches('@')) {
+        match r.split_once('/') {
+            Some((_, team)) if !team.is_empty() => teams.push(team.to_owned()),
+            _ if !r.is_empty() => users.push(r.to_owned()),
+            _ => {}
+        }
+    }
+    let mut body = serde_json::Map::new();
+    if !users.is_empty() {
+        body.insert("reviewers".into(), users.into());
+    }
+    if !teams.is_empty() {
+        body.insert("team_reviewers".into(), teams.into());
+    }
+    (!body.is_empty()).then_some(serde_json::Value::Object(body))
+}
+
+/// After `create` was refused because one is already open for `pr`'s head and base (a race
+/// with another run): that one, updated to `pr`. `refusal` is returned when none is found.
+pub(crate) fn adopt_open(
+    forge: &dyn Forge,
+    pr: &NewPullRequest,
+    refusal: anyhow::Error,
+) -> Result<PullRequest> {
+    let Some(existing) = forge.find_open(&pr.head, &pr.base)? else {
+        return Err(refusal);
+    };
+    forge.update(existing.number, &pr.title, &pr.body, &pr.labels)
 }
 
 /// An error in a step after a pull request was opened, saying that it was opened.
