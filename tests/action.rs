@@ -1679,18 +1679,178 @@ fn the_example_workflows_pass_actionlint() {
     );
 }
 
+/// The repository's own workflows (.github/workflows: ci, release) pass actionlint too.
+#[test]
+fn the_repository_workflows_pass_actionlint() {
+    let Some(actionlint) = find_tool("actionlint", "ACTIONLINT") else {
+        return required_or_skip("actionlint");
+    };
+    let dir = Path::new(ROOT).join(".github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    let mut cmd = Command::new(&actionlint);
+    cmd.arg("-no-color").current_dir(ROOT);
+    match find_tool("shellcheck", "SHELLCHECK") {
+        Some(sc) => cmd.arg("-shellcheck").arg(sc),
+        None => cmd.arg("-shellcheck="),
+    };
+    let o = cmd.args(&files).output().unwrap();
+    assert_code(&o, 0);
+}
+
+/// What the release workflow builds is what install.sh and `cargo binstall` download: the
+/// matrix holds exactly the targets install.sh maps GitHub's hosted runners to, every
+/// platform is packaged by scripts/release/package.sh (the script the install tests use),
+/// and Cargo.toml's binstall metadata names the same files and the binary's place in them.
+#[test]
+fn the_release_workflow_builds_what_install_and_binstall_download() {
+    let wf = yaml(&Path::new(ROOT).join(".github/workflows/release.yml"));
+    let targets = |job: &str| -> Vec<String> {
+        let mut t: Vec<String> = wf["jobs"][job]["strategy"]["matrix"]["include"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("jobs.{job}.strategy.matrix.include"))
+            .iter()
+            .map(|e| e["target"].as_str().unwrap().to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    let built = targets("binaries");
+    assert_eq!(targets("wheels"), built);
+    // install.sh's target for each hosted runner platform.
+    let mut wanted = Vec::new();
+    for (os, arch) in [
+        ("Linux", "X64"),
+        ("Linux", "ARM64"),
+        ("macOS", "X64"),
+        ("macOS", "ARM64"),
+        ("Windows", "X64"),
+    ] {
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(format!(". '{ROOT}/scripts/action/lib.sh' && runner_target"))
+            .env("RUNNER_OS", os)
+            .env("RUNNER_ARCH", arch)
+            .output()
+            .unwrap();
+        assert_code(&o, 0);
+        wanted.push(text(&o).0.trim().to_owned());
+    }
+    wanted.sort();
+    assert_eq!(built, wanted);
+    assert!(built.contains(&"x86_64-unknown-linux-musl".to_owned()));
+    let steps = wf["jobs"]["binaries"]["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("bash scripts/release/package.sh \"$TARGET\" \"$bin\" dist")),
+        "{runs:?}"
+    );
+    let uses: Vec<&str> = wf["jobs"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .flat_map(|j| j["steps"].as_sequence().into_iter().flatten())
+        .filter_map(|s| s["uses"].as_str())
+        .collect();
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("actions/attest-build-provenance@")),
+        "{uses:?}"
+    );
+    assert!(
+        uses.iter().any(|u| u.starts_with("PyO3/maturin-action@")),
+        "{uses:?}"
+    );
+
+    // cargo binstall: the same asset names, the binary where package.sh puts it.
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap())
+            .unwrap();
+    let package = &manifest["package"];
+    let repo = package["repository"].as_str().unwrap();
+    assert_eq!(repo, env!("CARGO_PKG_REPOSITORY"));
+    assert_eq!(
+        package["homepage"].as_str(),
+        Some(env!("CARGO_PKG_HOMEPAGE"))
+    );
+    let binstall = &package["metadata"]["binstall"];
+    let version = env!("CARGO_PKG_VERSION");
+    for target in &built {
+        let windows = target.contains("windows");
+        let fmt = binstall
+            .get("overrides")
+            .and_then(|o| o.get(target.as_str()))
+            .and_then(|o| o.get("pkg-fmt"))
+            .or(binstall.get("pkg-fmt"))
+            .and_then(|f| f.as_str())
+            .unwrap();
+        assert_eq!(fmt, if windows { "zip" } else { "tgz" }, "{target}");
+        let suffix = if windows { ".zip" } else { ".tar.gz" };
+        let fill = |t: &str| {
+            t.replace("{ repo }", repo)
+                .replace("{ version }", version)
+                .replace("{ target }", target)
+                .replace("{ archive-suffix }", suffix)
+                .replace("{ bin }", "protosync")
+                .replace("{ binary-ext }", if windows { ".exe" } else { "" })
+        };
+        assert_eq!(
+            fill(binstall["pkg-url"].as_str().unwrap()),
+            format!("{repo}/releases/download/v{version}/protosync-{target}{suffix}")
+        );
+        let bin_dir = fill(binstall["bin-dir"].as_str().unwrap());
+        assert_eq!(
+            bin_dir,
+            format!(
+                "protosync-{target}/protosync{}",
+                if windows { ".exe" } else { "" }
+            )
+        );
+    }
+    // And package.sh puts it there.
+    let (tgz, _) = release_asset(Path::new(ROOT));
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(&tgz)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_code(&listing, 0);
+    let names: Vec<String> = text(&listing).0.lines().map(str::to_owned).collect();
+    assert!(
+        names.contains(&format!("protosync-{TARGET}/protosync")),
+        "{names:?}"
+    );
+}
+
 #[test]
 fn the_action_scripts_pass_shellcheck() {
     let Some(shellcheck) = find_tool("shellcheck", "SHELLCHECK") else {
         return required_or_skip("shellcheck");
     };
     let dir = Path::new(ROOT).join("scripts/action");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
+    let mut files: Vec<PathBuf> = ["scripts/action", "scripts/release"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(Path::new(ROOT).join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "sh"))
         .collect();
     files.sort();
+    assert!(
+        files.iter().any(|f| f.ends_with("release/package.sh")),
+        "{files:?}"
+    );
     let o = Command::new(shellcheck)
         .args([
             "--shell=bash",
