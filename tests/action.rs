@@ -948,6 +948,95 @@ fn sync_without_any_git_identity_outside_a_ci_says_how_to_set_one() {
     );
 }
 
+/// The contract-fanout.yml setup on a runner with no git identity: the action's fanout pushes a
+/// sync commit made by github-actions[bot] and opens the pull request.
+#[test]
+fn fanout_commits_as_github_actions_bot_on_a_runner_without_identity() {
+    let tmp = TempDir::new().unwrap();
+    let contracts = tmp.path().join("contracts");
+    std::fs::create_dir_all(&contracts).unwrap();
+    git(&contracts, &["init", "-q", "-b", "main"]);
+    write(&contracts, "acme/billing/v1/billing.proto", &billing(false));
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "billing"]);
+    let bare = tmp.path().join("forge/acme/billing.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = tmp.path().join("billing");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    git(&work, &["checkout", "-q", "-b", "main"]);
+    let o = Command::new(bin())
+        .current_dir(&work)
+        .env("PROTOSYNC_CACHE_DIR", tmp.path().join("cache"))
+        .args([
+            "init",
+            "--contract",
+            &format!("file://{}", contracts.display()),
+            "--from",
+            "acme/billing/v1",
+            "--to",
+            "third_party/proto/acme/billing/v1",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "vendor"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    write(
+        &contracts,
+        "protosync.toml",
+        &format!(
+            "[[service]]\nname = \"billing\"\nrepo = \"file://{}\"\nbranch = \"main\"\nforge = \"github\"\n",
+            bare.display()
+        ),
+    );
+    write(&contracts, "acme/billing/v1/billing.proto", &billing(true));
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "memo"]);
+
+    let server = ForgeServer::start(ForgeKind::Github, TOKEN);
+    let mut gh = Runner::new();
+    gh.set("INPUT_COMMAND", "fanout")
+        .set("INPUT_ARGS", "--label contracts")
+        .set("INPUT_TOKEN", TOKEN)
+        .set("GITHUB_API_URL", server.url())
+        .set("GITHUB_EVENT_NAME", "push");
+    let o = gh.script("run.sh", &contracts);
+    assert_code(&o, 0);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains(
+            "1 services: 1 created, 0 updated, 0 unchanged, 0 closed, 0 skipped, 0 failed"
+        ),
+        "{out}"
+    );
+    let bot = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>";
+    assert_eq!(
+        git(
+            &bare,
+            &[
+                "log",
+                "-1",
+                "--format=%an <%ae>|%cn <%ce>",
+                "protosync/contracts"
+            ]
+        )
+        .trim(),
+        format!("{bot}|{bot}")
+    );
+    assert_eq!(server.prs("acme", "billing").len(), 1);
+    server.assert_no_invalid_requests();
+}
+
 #[test]
 fn fanout_failures_become_annotations_and_a_summary_table() {
     let tmp = TempDir::new().unwrap();
