@@ -1353,9 +1353,14 @@ fn install_refuses_a_tampered_or_unverifiable_asset() {
     let n = tgz.len();
     tgz[n / 2] ^= 0xff;
     let tampered = AssetServer::start(release_files("v9.9.9", tgz.clone(), &sum));
-    let gh = install_runner(&tampered);
+    let mut gh = install_runner(&tampered);
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    gh.set("TMPDIR", scratch.display().to_string());
     let o = gh.script("install.sh", tmp.path());
     assert_code(&o, 1);
+    // The refused download is not left behind.
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
     let (out, _) = text(&o);
     assert!(
         out.contains(&format!("::error title=protosync::checksum mismatch for protosync-{TARGET}.tar.gz of v9.9.9: expected {sum}, downloaded ")),

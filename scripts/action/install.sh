@@ -69,6 +69,9 @@ try_release() {
     local url="${base%/}/$version/$asset"
     local tmp code
     tmp="$(mktemp -d)"
+    # Also on the failures below that exit: a refused download leaves nothing behind.
+    release_tmp="$tmp"
+    trap 'rm -rf "$release_tmp"' EXIT
     echo "protosync $version: looking for the release asset $url"
     code="$(curl -sSL --retry 3 --retry-delay 2 -o "$tmp/$asset" -w '%{http_code}' "$url" 2>"$tmp/err")" || code="${code:-000}"
     case "$code" in
