@@ -83,6 +83,8 @@ fn billing(memo: bool) -> String {
 }
 
 /// A fake runner: the files GitHub hands a step, a home, a temp dir, and the environment.
+/// Like a fresh GitHub-hosted runner, it has no git identity: an empty HOME, no system or
+/// global git configuration, no `GIT_AUTHOR_*`/`GIT_COMMITTER_*`, no `PROTOSYNC_GIT_AUTHOR`.
 struct Runner {
     tmp: TempDir,
     env: BTreeMap<String, String>,
@@ -102,10 +104,7 @@ impl Runner {
             ("PATH", path),
             ("HOME", p("home")),
             ("GIT_CONFIG_NOSYSTEM", "1".into()),
-            ("GIT_AUTHOR_NAME", "Dev".into()),
-            ("GIT_AUTHOR_EMAIL", "dev@example.com".into()),
-            ("GIT_COMMITTER_NAME", "Dev".into()),
-            ("GIT_COMMITTER_EMAIL", "dev@example.com".into()),
+            ("GIT_CONFIG_GLOBAL", "/dev/null".into()),
             ("NO_COLOR", "1".into()),
             ("CI", "true".into()),
             ("GITHUB_ACTIONS", "true".into()),
@@ -121,10 +120,6 @@ impl Runner {
             ("RUNNER_TOOL_CACHE", p("tool-cache")),
             ("PROTOSYNC_CACHE_DIR", p("cache")),
             ("PROTOSYNC_HTTP_RETRY_BASE_MS", "1".into()),
-            (
-                "PROTOSYNC_GIT_AUTHOR",
-                "protosync bot <bot@example.com>".into(),
-            ),
         ] {
             env.insert(k.to_owned(), v);
         }
@@ -757,10 +752,289 @@ fn sync_with_pr_sets_the_pull_request_url() {
         "{summary}"
     );
     server.assert_no_invalid_requests();
+    // The runner has no git identity: the commit is github-actions[bot]'s, as
+    // create-pull-request makes it, and the outputs describe the pull request like its own.
+    let bare_git = |args: &[&str]| git(&bare, args);
+    let branch = "protosync/contracts";
+    let bot = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>";
+    assert_eq!(
+        bare_git(&["log", "-1", "--format=%an <%ae>|%cn <%ce>", branch]).trim(),
+        format!("{bot}|{bot}")
+    );
+    let head = bare_git(&["rev-parse", branch]).trim().to_owned();
+    assert_eq!(outputs["pull-request-number"], "1");
+    assert_eq!(outputs["pull-request-operation"], "created");
+    assert_eq!(outputs["pull-request-branch"], branch);
+    assert_eq!(outputs["pull-request-head-sha"], head);
+
+    // A new contract commit with the action's author, committer, title and body: the pull
+    // request is updated, the commit made as told.
+    write(
+        &contracts,
+        "acme/billing/v1/billing.proto",
+        &billing(true).replace("}\n", "  string note = 5;\n}\n"),
+    );
+    git(&contracts, &["commit", "-q", "-am", "note"]);
+    gh.set("INPUT_AUTHOR", "Ann Lee <ann@example.com>")
+        .set("INPUT_COMMITTER", "Contract Bot <contracts@example.com>")
+        .set("INPUT_TITLE", "Contracts: billing, with the note field")
+        .set("INPUT_BODY", "Adds `note`.\n\nReviewed by the API guild.")
+        .set("INPUT_ASSIGNEES", "octocat, @hubot");
+    let o = gh.script("run.sh", &work);
+    assert_code(&o, 0);
+    let outputs = gh.outputs();
+    assert_eq!(outputs["pull-request-operation"], "updated");
+    assert_eq!(outputs["pull-request-number"], "1");
+    assert_eq!(
+        bare_git(&["log", "-1", "--format=%an <%ae>|%cn <%ce>", branch]).trim(),
+        "Ann Lee <ann@example.com>|Contract Bot <contracts@example.com>"
+    );
+    let head = bare_git(&["rev-parse", branch]).trim().to_owned();
+    assert_eq!(outputs["pull-request-head-sha"], head);
+    let prs = server.prs("acme", "billing");
+    assert_eq!(prs.len(), 1);
+    assert_eq!(prs[0].title, "Contracts: billing, with the note field");
+    assert!(
+        prs[0]
+            .body
+            .starts_with("Adds `note`.\n\nReviewed by the API guild.\n\n<!-- protosync: contract="),
+        "{}",
+        prs[0].body
+    );
+    // Assignees: one POST to GitHub's issues/{n}/assignees with the logins, the token, and the
+    // headers GitHub documents. (The loopback server's subset of GitHub's description does not
+    // hold that operation, so it answers 404: the action warns, the job does not fail.)
+    let assign: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().ends_with("/assignees"))
+        .collect();
+    assert_eq!(assign.len(), 1, "{assign:?}");
+    assert_eq!(assign[0].method, "POST");
+    assert_eq!(assign[0].path(), "/repos/acme/billing/issues/1/assignees");
+    assert_eq!(
+        serde_json::from_str::<Value>(&assign[0].body).unwrap(),
+        json!({"assignees": ["octocat", "hubot"]})
+    );
+    let header = |n: &str| {
+        assign[0]
+            .headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(
+        header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(header("accept"), Some("application/vnd.github+json"));
+    assert_eq!(header("x-github-api-version"), Some("2022-11-28"));
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("::warning title=protosync::could not assign pull request #1:"),
+        "{out}"
+    );
+    assert!(!out.contains(TOKEN), "{out}");
+
+    // main gets the same update another way (the sync left it in the working tree; someone
+    // commits it): the update is empty, the pull request is closed and, with delete-branch,
+    // the branch deleted.
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "sync by hand"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    gh.unset("INPUT_ASSIGNEES")
+        .set("INPUT_DELETE_BRANCH", "true");
+    let o = gh.script("run.sh", &work);
+    assert_code(&o, 0);
+    let outputs = gh.outputs();
+    assert_eq!(
+        outputs["pull-request-operation"],
+        "closed",
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(outputs["pull-request-number"], "1");
+    assert_eq!(outputs["pull-request-branch"], branch);
+    assert_eq!(outputs["pull-request-head-sha"], "");
+    assert!(server.open_prs("acme", "billing").is_empty());
+    assert!(bare_git(&["branch", "--list", branch]).trim().is_empty());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&outputs["report"]).unwrap()).unwrap();
+    assert_eq!(report["publish"]["branch_deleted"], json!(true));
+    // Nothing left to do: no pull request, operation none.
+    let o = gh.script("run.sh", &work);
+    assert_code(&o, 0);
+    assert_eq!(gh.outputs()["pull-request-operation"], "none");
+    assert_eq!(gh.outputs()["pull-request-number"], "");
 
     // sync prints JSON only: another format is refused before anything runs.
     gh.set("INPUT_FORMAT", "text");
     assert_code(&gh.script("run.sh", &work), 2);
+}
+
+#[test]
+fn sync_without_any_git_identity_outside_a_ci_says_how_to_set_one() {
+    let tmp = TempDir::new().unwrap();
+    let contracts = tmp.path().join("contracts");
+    std::fs::create_dir_all(&contracts).unwrap();
+    git(&contracts, &["init", "-q", "-b", "main"]);
+    write(&contracts, "acme/billing/v1/billing.proto", &billing(false));
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "billing"]);
+    let work = tmp.path().join("billing");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        Command::new(bin())
+            .current_dir(&work)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", tmp.path().join("home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("PROTOSYNC_CACHE_DIR", tmp.path().join("cache"))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let o = run(
+        &[
+            "init",
+            "--contract",
+            &format!("file://{}", contracts.display()),
+            "--from",
+            "acme/billing/v1",
+            "--to",
+            "third_party/proto/acme/billing/v1",
+        ],
+        &[],
+    );
+    assert_code(&o, 0);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "vendor"]);
+    write(&contracts, "acme/billing/v1/billing.proto", &billing(true));
+    git(&contracts, &["commit", "-q", "-am", "memo"]);
+    let o = run(&["sync", "--commit"], &[]);
+    assert_code(&o, 2);
+    assert!(
+        text(&o).1.contains("no commit author: set user.name and user.email in git config, or PROTOSYNC_GIT_AUTHOR=\"Name <email>\""),
+        "{}",
+        text(&o).1
+    );
+    // GitLab CI: the pipeline's user.
+    git(&work, &["checkout", "-q", "--", "."]);
+    let o = run(
+        &["sync", "--commit"],
+        &[
+            ("GITLAB_CI", "true"),
+            ("GITLAB_USER_NAME", "Ann Lee"),
+            ("GITLAB_USER_EMAIL", "ann@example.com"),
+        ],
+    );
+    assert_code(&o, 0);
+    assert_eq!(
+        git(
+            &work,
+            &[
+                "log",
+                "-1",
+                "--format=%an <%ae>|%cn <%ce>",
+                "protosync/contracts"
+            ]
+        )
+        .trim(),
+        "Ann Lee <ann@example.com>|Ann Lee <ann@example.com>"
+    );
+}
+
+/// The contract-fanout.yml setup on a runner with no git identity: the action's fanout pushes a
+/// sync commit made by github-actions[bot] and opens the pull request.
+#[test]
+fn fanout_commits_as_github_actions_bot_on_a_runner_without_identity() {
+    let tmp = TempDir::new().unwrap();
+    let contracts = tmp.path().join("contracts");
+    std::fs::create_dir_all(&contracts).unwrap();
+    git(&contracts, &["init", "-q", "-b", "main"]);
+    write(&contracts, "acme/billing/v1/billing.proto", &billing(false));
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "billing"]);
+    let bare = tmp.path().join("forge/acme/billing.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = tmp.path().join("billing");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    git(&work, &["checkout", "-q", "-b", "main"]);
+    let o = Command::new(bin())
+        .current_dir(&work)
+        .env("PROTOSYNC_CACHE_DIR", tmp.path().join("cache"))
+        .args([
+            "init",
+            "--contract",
+            &format!("file://{}", contracts.display()),
+            "--from",
+            "acme/billing/v1",
+            "--to",
+            "third_party/proto/acme/billing/v1",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "vendor"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    write(
+        &contracts,
+        "protosync.toml",
+        &format!(
+            "[[service]]\nname = \"billing\"\nrepo = \"file://{}\"\nbranch = \"main\"\nforge = \"github\"\n",
+            bare.display()
+        ),
+    );
+    write(&contracts, "acme/billing/v1/billing.proto", &billing(true));
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "memo"]);
+
+    let server = ForgeServer::start(ForgeKind::Github, TOKEN);
+    let mut gh = Runner::new();
+    gh.set("INPUT_COMMAND", "fanout")
+        .set("INPUT_ARGS", "--label contracts")
+        .set("INPUT_TOKEN", TOKEN)
+        .set("GITHUB_API_URL", server.url())
+        .set("GITHUB_EVENT_NAME", "push");
+    let o = gh.script("run.sh", &contracts);
+    assert_code(&o, 0);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains(
+            "1 services: 1 created, 0 updated, 0 unchanged, 0 closed, 0 skipped, 0 failed"
+        ),
+        "{out}"
+    );
+    let bot = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>";
+    assert_eq!(
+        git(
+            &bare,
+            &[
+                "log",
+                "-1",
+                "--format=%an <%ae>|%cn <%ce>",
+                "protosync/contracts"
+            ]
+        )
+        .trim(),
+        format!("{bot}|{bot}")
+    );
+    assert_eq!(server.prs("acme", "billing").len(), 1);
+    server.assert_no_invalid_requests();
 }
 
 #[test]
@@ -878,25 +1152,56 @@ impl Drop for AssetServer {
     }
 }
 
-const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// The release target of the fake runner (`RUNNER_OS=Linux`, `RUNNER_ARCH=X64`): the static
+/// musl build. The test binary (a debug build for the host) stands in for it.
+const TARGET: &str = "x86_64-unknown-linux-musl";
 
-/// `protosync-<target>.tar.gz` holding the test binary (in a directory, as release archives
-/// often do) and its sha256 file.
-fn release_asset(dir: &Path) -> (Vec<u8>, String) {
-    let stage = dir.join("stage/protosync-v9.9.9");
-    std::fs::create_dir_all(&stage).unwrap();
-    std::fs::copy(bin(), stage.join("protosync")).unwrap();
-    let tgz = dir.join("asset.tar.gz");
-    let o = Command::new("tar")
-        .current_dir(dir.join("stage"))
-        .args(["-czf", tgz.to_str().unwrap(), "protosync-v9.9.9"])
+/// The release asset `protosync-<target>.tar.gz` and its sha256, made by
+/// scripts/release/package.sh, the script the release workflow runs, from the test binary
+/// (once per test run: compressing a debug build takes a while).
+fn release_asset(_dir: &Path) -> (Vec<u8>, String) {
+    static ASSET: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
+    ASSET.get_or_init(package_release_asset).clone()
+}
+
+fn package_release_asset() -> (Vec<u8>, String) {
+    let tmp = TempDir::new_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let out = tmp.path().join("dist");
+    let o = Command::new("bash")
+        .arg(Path::new(ROOT).join("scripts/release/package.sh"))
+        .args([TARGET, bin().to_str().unwrap(), out.to_str().unwrap()])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
         .output()
         .unwrap();
     assert_code(&o, 0);
-    let bytes = std::fs::read(&tgz).unwrap();
-    let o = Command::new("sha256sum").arg(&tgz).output().unwrap();
-    let sum = text(&o).0.split_whitespace().next().unwrap().to_owned();
+    let archive = out.join(format!("protosync-{TARGET}.tar.gz"));
+    assert_eq!(text(&o).0.trim(), archive.display().to_string());
+    let bytes = std::fs::read(&archive).unwrap();
+    let sum_file =
+        std::fs::read_to_string(out.join(format!("protosync-{TARGET}.tar.gz.sha256"))).unwrap();
+    // `<sha256>  <name>`, as `sha256sum` writes it and checks it.
+    let o = Command::new("sha256sum")
+        .arg("--check")
+        .arg(format!("protosync-{TARGET}.tar.gz.sha256"))
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let sum = sum_file.split_whitespace().next().unwrap().to_owned();
+    assert_eq!(sum_file, format!("{sum}  protosync-{TARGET}.tar.gz\n"));
     (bytes, sum)
+}
+
+/// The files a release serves for `version`: the asset and its checksum file.
+fn release_files(version: &str, tgz: Vec<u8>, sum: &str) -> BTreeMap<String, Vec<u8>> {
+    let asset = format!("/releases/download/{version}/protosync-{TARGET}.tar.gz");
+    BTreeMap::from([
+        (
+            format!("{asset}.sha256"),
+            format!("{sum}  protosync-{TARGET}.tar.gz\n").into_bytes(),
+        ),
+        (asset, tgz),
+    ])
 }
 
 fn install_runner(assets: &AssetServer) -> Runner {
@@ -914,14 +1219,7 @@ fn install_takes_a_verified_release_asset() {
     let tmp = TempDir::new().unwrap();
     let (tgz, sum) = release_asset(tmp.path());
     let asset = format!("/releases/download/v9.9.9/protosync-{TARGET}.tar.gz");
-    let files = BTreeMap::from([
-        (asset.clone(), tgz),
-        (
-            format!("{asset}.sha256"),
-            format!("{sum}  protosync-{TARGET}.tar.gz\n").into_bytes(),
-        ),
-    ]);
-    let assets = AssetServer::start(files);
+    let assets = AssetServer::start(release_files("v9.9.9", tgz, &sum));
     let gh = install_runner(&assets);
     let o = gh.script("install.sh", tmp.path());
     assert_code(&o, 0);
@@ -937,12 +1235,114 @@ fn install_takes_a_verified_release_asset() {
         "{bin_dir:?}"
     );
     assert_eq!(gh.path_file().trim(), bin_dir.display().to_string());
+    assert_eq!(
+        outputs["binary-path"],
+        bin_dir.join("protosync").display().to_string()
+    );
     let v = Command::new(bin_dir.join("protosync"))
         .arg("--version")
         .output()
         .unwrap();
     assert!(text(&v).0.starts_with("protosync "), "{:?}", v);
     assert_eq!(assets.asked(), [asset.clone(), format!("{asset}.sha256")]);
+
+    // The installed binary gives a verdict: the action's main step, with it on PATH in place
+    // of the test build's directory.
+    let r = repo(tmp.path());
+    let mut gh = breaking_runner(&r);
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    gh.set("PATH", path);
+    let o = gh.script("run.sh", &r.checkout);
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("::error file=") && out.contains(",title=FIELD_NO_DELETE::"),
+        "{out}"
+    );
+    assert_eq!(gh.outputs()["findings"], "1");
+
+    // setup-only: installed and on PATH, nothing run (no report, no outputs but the install's).
+    gh.set("INPUT_SETUP_ONLY", "true");
+    let o = gh.script("run.sh", &r.checkout);
+    assert_code(&o, 0);
+    let (out, _) = text(&o);
+    assert!(
+        out.starts_with(&format!(
+            "setup-only: protosync {} is on PATH ({}); nothing run",
+            env!("CARGO_PKG_VERSION"),
+            bin_dir.join("protosync").display()
+        )),
+        "{out}"
+    );
+    assert!(gh.outputs().is_empty(), "{:?}", gh.outputs());
+    assert!(gh.summary().is_empty());
+}
+
+#[test]
+fn a_pinned_checksum_must_match_too() {
+    let tmp = TempDir::new().unwrap();
+    let (tgz, sum) = release_asset(tmp.path());
+    let assets = AssetServer::start(release_files("v9.9.9", tgz, &sum));
+    // The right pin (any case, with or without `sha256:`): installed.
+    let mut gh = install_runner(&assets);
+    gh.set("INPUT_CHECKSUM", format!("sha256:{}", sum.to_uppercase()));
+    let o = gh.script("install.sh", tmp.path());
+    assert_code(&o, 0);
+    assert!(
+        text(&o).0.contains(&format!(
+            "sha256 {sum} verified (the release's .sha256 and the checksum input agree)"
+        )),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(gh.outputs()["method"], "release");
+
+    // A release whose asset and .sha256 were both replaced: its own checksum agrees, the pin
+    // does not.
+    let other = format!("{:064x}", 7);
+    let mut gh = install_runner(&assets);
+    gh.set("INPUT_CHECKSUM", other.clone());
+    let o = gh.script("install.sh", tmp.path());
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains(&format!("::error title=protosync::checksum mismatch for protosync-{TARGET}.tar.gz of v9.9.9: the checksum input pins {other}, downloaded {sum}")),
+        "{out}"
+    );
+    assert!(!gh.outputs().contains_key("method"));
+    assert!(gh.path_file().is_empty());
+
+    // A pin and no release asset for the version: no silent build from source.
+    let mut gh = install_runner(&assets);
+    gh.set("INPUT_VERSION", "v0.0.1")
+        .set("INPUT_CHECKSUM", sum.clone());
+    let o = gh.script("install.sh", tmp.path());
+    assert_code(&o, 1);
+    assert!(
+        text(&o).0.contains("the checksum input pins a release asset, and there is no protosync-x86_64-unknown-linux-musl asset for version \"v0.0.1\""),
+        "{}",
+        text(&o).0
+    );
+    assert!(!gh.outputs().contains_key("method"));
+
+    // Not a sha256: refused before anything is downloaded.
+    let before = assets.asked().len();
+    let mut gh = install_runner(&assets);
+    gh.set("INPUT_CHECKSUM", "abc123");
+    let o = gh.script("install.sh", tmp.path());
+    assert_code(&o, 2);
+    assert!(
+        text(&o)
+            .0
+            .contains("checksum input \"abc123\" is not a sha256"),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(assets.asked().len(), before);
 }
 
 #[test]
@@ -952,16 +1352,15 @@ fn install_refuses_a_tampered_or_unverifiable_asset() {
     let asset = format!("/releases/download/v9.9.9/protosync-{TARGET}.tar.gz");
     let n = tgz.len();
     tgz[n / 2] ^= 0xff;
-    let tampered = AssetServer::start(BTreeMap::from([
-        (asset.clone(), tgz.clone()),
-        (
-            format!("{asset}.sha256"),
-            format!("{sum}  protosync-{TARGET}.tar.gz\n").into_bytes(),
-        ),
-    ]));
-    let gh = install_runner(&tampered);
+    let tampered = AssetServer::start(release_files("v9.9.9", tgz.clone(), &sum));
+    let mut gh = install_runner(&tampered);
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    gh.set("TMPDIR", scratch.display().to_string());
     let o = gh.script("install.sh", tmp.path());
     assert_code(&o, 1);
+    // The refused download is not left behind.
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
     let (out, _) = text(&o);
     assert!(
         out.contains(&format!("::error title=protosync::checksum mismatch for protosync-{TARGET}.tar.gz of v9.9.9: expected {sum}, downloaded ")),
@@ -1032,6 +1431,10 @@ fn without_a_release_asset_protosync_is_built_with_cargo_and_cached() {
     assert_eq!(
         cargo.path_file().trim(),
         root.join("bin").display().to_string()
+    );
+    assert_eq!(
+        cargo.outputs()["binary-path"],
+        root.join("bin/protosync").display().to_string()
     );
     // The next run finds it (what a cache hit of actions/cache restores).
     cargo.unset("PROTOSYNC_BIN");
@@ -1370,18 +1773,178 @@ fn the_example_workflows_pass_actionlint() {
     );
 }
 
+/// The repository's own workflows (.github/workflows: ci, release) pass actionlint too.
+#[test]
+fn the_repository_workflows_pass_actionlint() {
+    let Some(actionlint) = find_tool("actionlint", "ACTIONLINT") else {
+        return required_or_skip("actionlint");
+    };
+    let dir = Path::new(ROOT).join(".github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    let mut cmd = Command::new(&actionlint);
+    cmd.arg("-no-color").current_dir(ROOT);
+    match find_tool("shellcheck", "SHELLCHECK") {
+        Some(sc) => cmd.arg("-shellcheck").arg(sc),
+        None => cmd.arg("-shellcheck="),
+    };
+    let o = cmd.args(&files).output().unwrap();
+    assert_code(&o, 0);
+}
+
+/// What the release workflow builds is what install.sh and `cargo binstall` download: the
+/// matrix holds exactly the targets install.sh maps GitHub's hosted runners to, every
+/// platform is packaged by scripts/release/package.sh (the script the install tests use),
+/// and Cargo.toml's binstall metadata names the same files and the binary's place in them.
+#[test]
+fn the_release_workflow_builds_what_install_and_binstall_download() {
+    let wf = yaml(&Path::new(ROOT).join(".github/workflows/release.yml"));
+    let targets = |job: &str| -> Vec<String> {
+        let mut t: Vec<String> = wf["jobs"][job]["strategy"]["matrix"]["include"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("jobs.{job}.strategy.matrix.include"))
+            .iter()
+            .map(|e| e["target"].as_str().unwrap().to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    let built = targets("binaries");
+    assert_eq!(targets("wheels"), built);
+    // install.sh's target for each hosted runner platform.
+    let mut wanted = Vec::new();
+    for (os, arch) in [
+        ("Linux", "X64"),
+        ("Linux", "ARM64"),
+        ("macOS", "X64"),
+        ("macOS", "ARM64"),
+        ("Windows", "X64"),
+    ] {
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(format!(". '{ROOT}/scripts/action/lib.sh' && runner_target"))
+            .env("RUNNER_OS", os)
+            .env("RUNNER_ARCH", arch)
+            .output()
+            .unwrap();
+        assert_code(&o, 0);
+        wanted.push(text(&o).0.trim().to_owned());
+    }
+    wanted.sort();
+    assert_eq!(built, wanted);
+    assert!(built.contains(&"x86_64-unknown-linux-musl".to_owned()));
+    let steps = wf["jobs"]["binaries"]["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("bash scripts/release/package.sh \"$TARGET\" \"$bin\" dist")),
+        "{runs:?}"
+    );
+    let uses: Vec<&str> = wf["jobs"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .flat_map(|j| j["steps"].as_sequence().into_iter().flatten())
+        .filter_map(|s| s["uses"].as_str())
+        .collect();
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("actions/attest-build-provenance@")),
+        "{uses:?}"
+    );
+    assert!(
+        uses.iter().any(|u| u.starts_with("PyO3/maturin-action@")),
+        "{uses:?}"
+    );
+
+    // cargo binstall: the same asset names, the binary where package.sh puts it.
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap())
+            .unwrap();
+    let package = &manifest["package"];
+    let repo = package["repository"].as_str().unwrap();
+    assert_eq!(repo, env!("CARGO_PKG_REPOSITORY"));
+    assert_eq!(
+        package["homepage"].as_str(),
+        Some(env!("CARGO_PKG_HOMEPAGE"))
+    );
+    let binstall = &package["metadata"]["binstall"];
+    let version = env!("CARGO_PKG_VERSION");
+    for target in &built {
+        let windows = target.contains("windows");
+        let fmt = binstall
+            .get("overrides")
+            .and_then(|o| o.get(target.as_str()))
+            .and_then(|o| o.get("pkg-fmt"))
+            .or(binstall.get("pkg-fmt"))
+            .and_then(|f| f.as_str())
+            .unwrap();
+        assert_eq!(fmt, if windows { "zip" } else { "tgz" }, "{target}");
+        let suffix = if windows { ".zip" } else { ".tar.gz" };
+        let fill = |t: &str| {
+            t.replace("{ repo }", repo)
+                .replace("{ version }", version)
+                .replace("{ target }", target)
+                .replace("{ archive-suffix }", suffix)
+                .replace("{ bin }", "protosync")
+                .replace("{ binary-ext }", if windows { ".exe" } else { "" })
+        };
+        assert_eq!(
+            fill(binstall["pkg-url"].as_str().unwrap()),
+            format!("{repo}/releases/download/v{version}/protosync-{target}{suffix}")
+        );
+        let bin_dir = fill(binstall["bin-dir"].as_str().unwrap());
+        assert_eq!(
+            bin_dir,
+            format!(
+                "protosync-{target}/protosync{}",
+                if windows { ".exe" } else { "" }
+            )
+        );
+    }
+    // And package.sh puts it there.
+    let (tgz, _) = release_asset(Path::new(ROOT));
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(&tgz)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_code(&listing, 0);
+    let names: Vec<String> = text(&listing).0.lines().map(str::to_owned).collect();
+    assert!(
+        names.contains(&format!("protosync-{TARGET}/protosync")),
+        "{names:?}"
+    );
+}
+
 #[test]
 fn the_action_scripts_pass_shellcheck() {
     let Some(shellcheck) = find_tool("shellcheck", "SHELLCHECK") else {
         return required_or_skip("shellcheck");
     };
     let dir = Path::new(ROOT).join("scripts/action");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
+    let mut files: Vec<PathBuf> = ["scripts/action", "scripts/release"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(Path::new(ROOT).join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "sh"))
         .collect();
     files.sort();
+    assert!(
+        files.iter().any(|f| f.ends_with("release/package.sh")),
+        "{files:?}"
+    );
     let o = Command::new(shellcheck)
         .args([
             "--shell=bash",

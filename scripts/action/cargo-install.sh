@@ -7,7 +7,7 @@
 #   source=git:  cargo install --locked --root CARGO_ROOT --git GIT_URL --rev REV protosync
 #
 # Inputs (environment): CARGO_ROOT, SOURCE, GIT_URL, REV (install.sh's outputs),
-# GITHUB_ACTION_PATH. Hook: PROTOSYNC_BIN, a protosync binary copied into CARGO_ROOT instead of
+# GITHUB_ACTION_PATH. Output: binary-path. Hook: PROTOSYNC_BIN, a protosync binary copied into CARGO_ROOT instead of
 # running cargo (tests, and runners without a Rust toolchain that bring their own build).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +21,7 @@ case "$(runner_target)" in *windows*) exe=protosync.exe ;; esac
 
 if [ -x "$root/bin/$exe" ] && "$root/bin/$exe" --version >/dev/null 2>&1; then
     gh_add_path "$root/bin"
+    gh_output binary-path "$root/bin/$exe"
     echo "using the cached build: $("$root/bin/$exe" --version)"
     exit 0
 fi
@@ -44,4 +45,5 @@ else
     "${cmd[@]}"
 fi
 gh_add_path "$root/bin"
+gh_output binary-path "$root/bin/$exe"
 echo "installed $("$root/bin/$exe" --version)"

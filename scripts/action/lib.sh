@@ -103,7 +103,8 @@ truthy() {
     esac
 }
 
-# The Rust target triple of this runner: from RUNNER_OS / RUNNER_ARCH, else from uname.
+# The Rust target triple of this runner's release asset: from RUNNER_OS / RUNNER_ARCH, else
+# from uname. Linux assets are static (musl) builds, which run on any distribution.
 runner_target() {
     local os="${RUNNER_OS:-}" arch="${RUNNER_ARCH:-}"
     if [ -z "$os" ]; then
@@ -122,8 +123,8 @@ runner_target() {
         esac
     fi
     case "$os/$arch" in
-        Linux/X64) echo x86_64-unknown-linux-gnu ;;
-        Linux/ARM64) echo aarch64-unknown-linux-gnu ;;
+        Linux/X64) echo x86_64-unknown-linux-musl ;;
+        Linux/ARM64) echo aarch64-unknown-linux-musl ;;
         macOS/X64) echo x86_64-apple-darwin ;;
         macOS/ARM64) echo aarch64-apple-darwin ;;
         Windows/X64) echo x86_64-pc-windows-msvc ;;

@@ -8,17 +8,28 @@
 #   updates one pull-request comment, and fails with protosync's exit code, except that
 #   breaking findings do not fail a pull request carrying the skip label.
 # * sync / fanout: run once with `--format json` (they change things: never twice), print a
-#   digest and the JSON, write a summary table, and set `pull-request-url` (sync) or `matrix`
-#   (fanout --format github-matrix).
+#   digest and the JSON, write a summary table, and set the pull-request outputs (sync) or
+#   `matrix` (fanout --format github-matrix). Commits are made as INPUT_AUTHOR /
+#   INPUT_COMMITTER when given, else as git is configured, else as github-actions[bot]
+#   (protosync's own default under GitHub Actions).
+# * setup-only: nothing runs; protosync is on PATH for the steps after this one.
 #
 # Inputs (environment): INPUT_COMMAND, INPUT_INPUT, INPUT_AGAINST, INPUT_FORMAT, INPUT_TOKEN,
-# INPUT_SKIP_LABEL, INPUT_COMMENT, INPUT_ARGS, INPUT_WORKING_DIRECTORY, and the runner's
-# GITHUB_* variables. Outputs: findings, breaking, skipped, exit-code, report,
-# pull-request-url, matrix, comment-url.
+# INPUT_SKIP_LABEL, INPUT_COMMENT, INPUT_ARGS, INPUT_WORKING_DIRECTORY, INPUT_SETUP_ONLY,
+# INPUT_AUTHOR, INPUT_COMMITTER, INPUT_TITLE, INPUT_BODY, INPUT_ASSIGNEES, INPUT_DELETE_BRANCH,
+# and the runner's GITHUB_* variables. Outputs: findings, breaking, skipped, exit-code, report,
+# pull-request-url, pull-request-number, pull-request-operation, pull-request-head-sha,
+# pull-request-branch, matrix, comment-url.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+
+if truthy "${INPUT_SETUP_ONLY:-false}"; then
+    command -v protosync >/dev/null 2>&1 || die "protosync is not on PATH (the install step puts it there)"
+    echo "setup-only: $(protosync --version) is on PATH ($(command -v protosync)); nothing run"
+    exit 0
+fi
 
 command="${INPUT_COMMAND:-check}"
 case "$command" in
@@ -33,6 +44,13 @@ fi
 # protosync reads the token from GITHUB_TOKEN (pull requests, comments, git over https on GitHub).
 if [ -n "${INPUT_TOKEN:-}" ]; then
     export GITHUB_TOKEN="$INPUT_TOKEN"
+fi
+# Who commits (sync, fanout): protosync reads "Name <email>" from these.
+if [ -n "${INPUT_AUTHOR:-}" ]; then
+    export PROTOSYNC_GIT_AUTHOR="$INPUT_AUTHOR"
+fi
+if [ -n "${INPUT_COMMITTER:-}" ]; then
+    export PROTOSYNC_GIT_COMMITTER="$INPUT_COMMITTER"
 fi
 
 out="$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/protosync.XXXXXX")"
@@ -162,6 +180,32 @@ finish() {
     exit "$1"
 }
 
+# Assigns pull request $1 (web URL $3: .../OWNER/REPO/pull/N) to the comma- or
+# newline-separated logins $2 through GitHub's REST API, with the token; a failure is a warning:
+# the pull request stands.
+assign() {
+    local logins api repo
+    if ! [[ "$3" =~ /([^/]+)/([^/]+)/pull/[0-9]+$ ]]; then
+        warning "assignees: cannot tell the repository of $3; pull request #$1 not assigned"
+        return 0
+    fi
+    repo="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
+    logins="$(printf '%s' "$2" | tr ',\n' '  ' | xargs -n1 printf '%s\n' | sed 's/^@//' | jq -R . | jq -cs '{assignees: .}')"
+    api="${GITHUB_API_URL:-https://api.github.com}"
+    if [ -z "${GITHUB_TOKEN:-}" ]; then
+        warning "assignees: needs a token; pull request #$1 not assigned"
+        return 0
+    fi
+    if curl -sS --fail-with-body -X POST -o "$out/assign.json" \
+        -H "Authorization: Bearer $GITHUB_TOKEN" -H "Accept: application/vnd.github+json" \
+        -H "Content-Type: application/json" -H "X-GitHub-Api-Version: 2022-11-28" \
+        --data "$logins" "$api/repos/$repo/issues/$1/assignees" 2>"$out/assign.err"; then
+        echo "pull request #$1 assigned to $(jq -r '[.assignees[]?.login] | join(", ")' "$out/assign.json")"
+    else
+        warning "could not assign pull request #$1: $(jq -r '.message // empty' "$out/assign.json" 2>/dev/null) $(tr '\n' ' ' <"$out/assign.err")"
+    fi
+}
+
 # --------------------------------------------------------------------------------------------
 # sync and fanout: one run, JSON.
 
@@ -171,8 +215,16 @@ if [ "$command" = sync ] || [ "$command" = fanout ]; then
         sync/json | fanout/json | fanout/github-matrix) ;;
         *) die "format $fmt: the action runs $command with json$([ "$command" = fanout ] && echo ' or github-matrix')" ;;
     esac
+    publish=()
+    if [ "$command" = sync ]; then
+        [ -n "${INPUT_TITLE:-}" ] && publish+=(--title "$INPUT_TITLE")
+        [ -n "${INPUT_BODY:-}" ] && publish+=(--body "$INPUT_BODY")
+        truthy "${INPUT_DELETE_BRANCH:-false}" && publish+=(--delete-branch)
+    elif [ -n "${INPUT_TITLE:-}${INPUT_BODY:-}${INPUT_ASSIGNEES:-}" ] || truthy "${INPUT_DELETE_BRANCH:-false}"; then
+        warning "title, body, assignees and delete-branch apply to sync; fanout ignores them"
+    fi
     report="$out/report.json"
-    protosync "$command" --format "$fmt" ${extra[@]+"${extra[@]}"} >"$report"
+    protosync "$command" --format "$fmt" ${publish[@]+"${publish[@]}"} ${extra[@]+"${extra[@]}"} >"$report"
     rc=$?
     gh_output report "$report"
     if [ "$fmt" = github-matrix ]; then
@@ -194,8 +246,19 @@ if [ "$command" = sync ] || [ "$command" = fanout ]; then
     echo "::endgroup::"
     if [ "$command" = sync ]; then
         url="$(jq -r '.publish.pull_request.url // empty' "$report")"
+        number="$(jq -r '.publish.pull_request.number // empty' "$report")"
         findings="$(jq -r '.breaking.summary.findings // 0' "$report")"
         gh_output pull-request-url "$url"
+        gh_output pull-request-number "$number"
+        # As peter-evans/create-pull-request names them.
+        gh_output pull-request-operation "$(jq -r '
+            if .publish.pull_request == null then "none"
+            else {"created": "created", "updated": "updated", "closed": "closed"}[.publish.outcome] // "none" end' "$report")"
+        gh_output pull-request-branch "$(jq -r '.publish.branch // empty' "$report")"
+        gh_output pull-request-head-sha "$(jq -r 'if .publish.branch_deleted then empty else .publish.commit // empty end' "$report")"
+        if [ -n "${INPUT_ASSIGNEES:-}" ] && [ -n "$number" ]; then
+            assign "$number" "$INPUT_ASSIGNEES" "$url"
+        fi
         gh_output findings "$findings"
         gh_output breaking "$([ "$findings" -gt 0 ] && echo true || echo false)"
         jq -r '"sync: \(.outcome), \(.changes | length) files changed\(if .publish.pull_request then ", pull request \(.publish.outcome): \(.publish.pull_request.url)" else "" end)"' "$report"

@@ -170,6 +170,16 @@ pub struct PublishArgs {
     /// derived from the remote's host]
     #[arg(long, value_name = "URL", env = "PROTOSYNC_API_URL")]
     pub api_url: Option<String>,
+    /// The pull request's title [default: protosync: sync <contract> to <commit>]
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// The pull request's body, Markdown [default: the update's range, files and findings]
+    #[arg(long, value_name = "TEXT")]
+    pub body: Option<String>,
+    /// When the update turns out empty, delete the sync branch on the remote too (after closing
+    /// its pull request).
+    #[arg(long)]
+    pub delete_branch: bool,
 }
 
 impl PublishArgs {
@@ -189,6 +199,9 @@ impl PublishArgs {
             reviewers: self.reviewers.clone(),
             forge: self.forge,
             api_url: self.api_url.clone(),
+            title: self.title.clone(),
+            body: self.body.clone(),
+            delete_branch: self.delete_branch,
         }
     }
 }
@@ -199,8 +212,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Also report breaking changes of this repository's protos against INPUT, e.g.
-    /// `.git#branch=main` (the [build] roots of protosync.toml lay out both sides).
-    #[arg(long, value_name = "INPUT")]
+    /// `.git#branch=main` (the [build] roots of protosync.toml lay out both sides). Given
+    /// twice, the last one counts (a pre-commit hook's `args:` override its entry's).
+    #[arg(long, value_name = "INPUT", overrides_with = "against")]
     pub against: Option<String>,
     /// Fail when the contract has changes the vendored copy lacks (fetches the contract;
     /// without it, `behind` is a warning from a local contract or the cache, never the network).

@@ -315,6 +315,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         reviewers: opts.reviewers.clone(),
         forge: service.forge,
         api_url: opts.api_url.clone(),
+        ..PublishOptions::default()
     };
     let published = publish::publish_in(
         &prepared.repo,

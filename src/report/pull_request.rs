@@ -30,8 +30,10 @@ pub fn body(sync: &SyncReport, files: &[CommittedFile], base_commit: Option<&str
         .filter(|_| base_commit.is_none() || base_commit == c.locked_commit.as_deref());
     let mut out = String::new();
     out.push_str(&format!(
-        "This pull request was opened by [protosync](https://github.com/protosync/protosync). It updates the vendored copy of `{}` (ref `{}`) ",
-        c.repo, c.ref_
+        "This pull request was opened by [protosync]({}). It updates the vendored copy of `{}` (ref `{}`) ",
+        env!("CARGO_PKG_HOMEPAGE"),
+        c.repo,
+        c.ref_
     ));
     match from {
         Some(from) if from != to => {
@@ -85,4 +87,14 @@ pub fn body(sync: &SyncReport, files: &[CommittedFile], base_commit: Option<&str
         c.repo
     ));
     out
+}
+
+/// A body the user wrote (`--body`), with protosync's hidden marker line after it.
+pub fn custom_body(text: &str, sync: &SyncReport) -> String {
+    let to = sync.contract.commit.as_deref().unwrap_or("?");
+    format!(
+        "{}\n\n<!-- protosync: contract={} commit={to} -->\n",
+        text.trim_end(),
+        sync.contract.repo
+    )
 }

@@ -419,6 +419,9 @@ pub fn publish_text(p: &crate::sync::publish::PublishReport) -> String {
             ));
         }
     }
+    if p.branch_deleted {
+        out.push_str(&format!("deleted branch {} on the remote\n", p.branch));
+    }
     out
 }
 

@@ -51,6 +51,13 @@ pub struct PublishOptions {
     pub forge: Option<ForgeKind>,
     /// API base URL, overriding the forge's default and environment.
     pub api_url: Option<String>,
+    /// The pull request's title instead of `protosync: sync <contract> to <commit>`.
+    pub title: Option<String>,
+    /// The pull request's body instead of protosync's (its hidden marker line is kept).
+    pub body: Option<String>,
+    /// When the update turns out empty, also delete the sync branch on the remote (after
+    /// closing its pull request), unless it holds commits protosync did not make.
+    pub delete_branch: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +90,8 @@ pub struct PublishReport {
     pub files: Vec<CommittedFile>,
     pub pushed: bool,
     pub pull_request: Option<PullRequest>,
+    /// The sync branch was deleted on the remote (`--delete-branch`, empty update).
+    pub branch_deleted: bool,
     pub note: Option<String>,
 }
 
@@ -108,22 +117,76 @@ pub fn contract_name(repo: &str) -> String {
     }
 }
 
-fn signature(repo: &Repository) -> Result<Signature<'static>> {
-    if let Ok(spec) = std::env::var("PROTOSYNC_GIT_AUTHOR") {
-        let spec = spec.trim();
-        let (name, email) = spec
-            .rsplit_once('<')
-            .and_then(|(n, e)| e.strip_suffix('>').map(|e| (n.trim(), e.trim())))
-            .filter(|(n, e)| !n.is_empty() && !e.is_empty())
-            .ok_or_else(|| anyhow!("PROTOSYNC_GIT_AUTHOR={spec:?}: expected \"Name <email>\""))?;
-        return Signature::now(name, email)
-            .map_err(|e| anyhow!("PROTOSYNC_GIT_AUTHOR: {}", e.message()));
-    }
-    repo.signature().map(|s| s.to_owned()).map_err(|_| {
-        anyhow!(
+/// The identity GitHub's own automation commits as (actions/checkout docs, create-pull-request).
+pub const GITHUB_ACTIONS_BOT: (&str, &str) = (
+    "github-actions[bot]",
+    "41898282+github-actions[bot]@users.noreply.github.com",
+);
+
+/// A `Name <email>` pair.
+pub type Identity = (String, String);
+
+fn parse_identity(var: &str, spec: &str) -> Result<Identity> {
+    let spec = spec.trim();
+    spec.rsplit_once('<')
+        .and_then(|(n, e)| e.strip_suffix('>').map(|e| (n.trim(), e.trim())))
+        .filter(|(n, e)| !n.is_empty() && !e.is_empty())
+        .map(|(n, e)| (n.to_owned(), e.to_owned()))
+        .ok_or_else(|| anyhow!("{var}={spec:?}: expected \"Name <email>\""))
+}
+
+/// Who authors and who commits a sync commit, in this order:
+/// `PROTOSYNC_GIT_AUTHOR` / `PROTOSYNC_GIT_COMMITTER` ("Name <email>"; the author also commits
+/// unless a committer is given), else git's `user.name`/`user.email` (`configured`), else the
+/// CI's own identity: `github-actions[bot]` under GitHub Actions (`GITHUB_ACTIONS=true`), the
+/// user who started the pipeline under GitLab CI (`GITLAB_USER_NAME`/`GITLAB_USER_EMAIL`).
+/// Anywhere else, no identity is an error saying how to set one.
+pub fn commit_identity(
+    env: &dyn Fn(&str) -> Option<String>,
+    configured: Option<Identity>,
+) -> Result<(Identity, Identity)> {
+    let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let author = set("PROTOSYNC_GIT_AUTHOR")
+        .map(|s| parse_identity("PROTOSYNC_GIT_AUTHOR", &s))
+        .transpose()?;
+    let committer = set("PROTOSYNC_GIT_COMMITTER")
+        .map(|s| parse_identity("PROTOSYNC_GIT_COMMITTER", &s))
+        .transpose()?;
+    let fallback = || -> Option<Identity> {
+        if let Some(c) = configured.clone() {
+            return Some(c);
+        }
+        if set("GITHUB_ACTIONS").as_deref() == Some("true") {
+            let (n, e) = GITHUB_ACTIONS_BOT;
+            return Some((n.to_owned(), e.to_owned()));
+        }
+        if set("GITLAB_CI").as_deref() == Some("true") {
+            if let (Some(n), Some(e)) = (set("GITLAB_USER_NAME"), set("GITLAB_USER_EMAIL")) {
+                return Some((n.trim().to_owned(), e.trim().to_owned()));
+            }
+        }
+        None
+    };
+    let author = match author.or_else(fallback) {
+        Some(a) => a,
+        None => bail!(
             "no commit author: set user.name and user.email in git config, or PROTOSYNC_GIT_AUTHOR=\"Name <email>\""
-        )
-    })
+        ),
+    };
+    let committer = committer.unwrap_or_else(|| author.clone());
+    Ok((author, committer))
+}
+
+fn signatures(repo: &Repository) -> Result<(Signature<'static>, Signature<'static>)> {
+    let configured = repo
+        .signature()
+        .ok()
+        .and_then(|s| Some((s.name().ok()?.to_owned(), s.email().ok()?.to_owned())));
+    let ((an, ae), (cn, ce)) = commit_identity(&|k| std::env::var(k).ok(), configured)?;
+    let sig = |n: &str, e: &str| {
+        Signature::now(n, e).map_err(|err| anyhow!("commit identity {n} <{e}>: {}", err.message()))
+    };
+    Ok((sig(&an, &ae)?, sig(&cn, &ce)?))
 }
 
 /// Whether every commit on `tip` that is not on `base` was made by protosync.
@@ -438,6 +501,7 @@ pub fn publish_in(
         files: files.clone(),
         pushed: false,
         pull_request: None,
+        branch_deleted: false,
         note: None,
     };
     let name = contract_name(&cfg.contract.repo);
@@ -457,6 +521,19 @@ pub fn publish_in(
                 )?;
                 report.outcome = Outcome::Closed;
                 report.pull_request = Some(pr);
+            }
+        }
+        if let (true, Some(link)) = (opts.delete_branch, &link) {
+            let remote_ref = format!("refs/protosync/remote/{branch}");
+            if let Some(tip) = link.fetch_branch(repo, &branch, &remote_ref)? {
+                if let Some(foreign) = foreign_commit(repo, tip, base_commit.id())? {
+                    report.note = Some(format!(
+                        "{base} already matches the contract; branch {branch} has a commit protosync did not make ({foreign}): not deleted"
+                    ));
+                } else {
+                    link.push(repo, &format!(":refs/heads/{branch}"))?;
+                    report.branch_deleted = true;
+                }
             }
         }
         return Ok(report);
@@ -488,7 +565,7 @@ pub fn publish_in(
     let commit_id = match reuse {
         Some(tip) => tip,
         None => {
-            let sig = signature(repo)?;
+            let (author, committer) = signatures(repo)?;
             let tree = repo.find_tree(tree_id)?;
             let to = sync.contract.commit.clone().unwrap_or_default();
             let message = format!(
@@ -498,7 +575,7 @@ pub fn publish_in(
                 sync.contract.ref_,
                 cfg.contract.repo,
             );
-            repo.commit(None, &sig, &sig, &message, &tree, &[&base_commit])?
+            repo.commit(None, &author, &committer, &message, &tree, &[&base_commit])?
         }
     };
     repo.reference(
@@ -521,8 +598,14 @@ pub fn publish_in(
         }
     }
     if let Some(forge) = &forge {
-        let title = pull_request::title(sync, &name);
-        let body = pull_request::body(sync, &files, base_lock_commit.as_deref());
+        let title = opts
+            .title
+            .clone()
+            .unwrap_or_else(|| pull_request::title(sync, &name));
+        let body = match &opts.body {
+            Some(text) => pull_request::custom_body(text, sync),
+            None => pull_request::body(sync, &files, base_lock_commit.as_deref()),
+        };
         match forge.find_open(&branch, &base)? {
             // The branch already carries this update: the pull request describes it.
             Some(pr) if reuse.is_some() || (pr.title == title && pr.body == body) => {
@@ -558,7 +641,107 @@ pub fn publish_in(
 
 #[cfg(test)]
 mod tests {
-    use super::contract_name;
+    use super::{commit_identity, contract_name, Identity};
+
+    fn who(
+        env: &[(&str, &str)],
+        configured: Option<(&str, &str)>,
+    ) -> Result<(Identity, Identity), String> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        commit_identity(
+            &|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+            configured.map(|(n, e)| (n.to_owned(), e.to_owned())),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn id(n: &str, e: &str) -> Identity {
+        (n.to_owned(), e.to_owned())
+    }
+
+    #[test]
+    fn commit_identities_from_settings_git_config_and_the_ci() {
+        let dev = id("Dev", "dev@example.com");
+        let bot = id(
+            "github-actions[bot]",
+            "41898282+github-actions[bot]@users.noreply.github.com",
+        );
+        // Nothing anywhere: the error says how to set one.
+        let err = who(&[], None).unwrap_err();
+        assert_eq!(err, "no commit author: set user.name and user.email in git config, or PROTOSYNC_GIT_AUTHOR=\"Name <email>\"");
+        // Neither CI variable alone is enough where its value is not "true".
+        assert!(who(&[("GITHUB_ACTIONS", "false")], None).is_err());
+        assert!(who(&[("GITLAB_CI", "true"), ("GITLAB_USER_NAME", "Ann")], None).is_err());
+        // git config wins over the CI's identity.
+        let configured = who(
+            &[("GITHUB_ACTIONS", "true")],
+            Some(("Dev", "dev@example.com")),
+        );
+        assert_eq!(configured, Ok((dev.clone(), dev.clone())));
+        // GitHub Actions without any identity: the bot, as author and committer.
+        assert_eq!(
+            who(&[("GITHUB_ACTIONS", "true")], None),
+            Ok((bot.clone(), bot.clone()))
+        );
+        // GitLab CI: the user who started the pipeline.
+        let ann = id("Ann Lee", "ann@example.com");
+        assert_eq!(
+            who(
+                &[
+                    ("GITLAB_CI", "true"),
+                    ("GITLAB_USER_NAME", "Ann Lee"),
+                    ("GITLAB_USER_EMAIL", "ann@example.com")
+                ],
+                None
+            ),
+            Ok((ann.clone(), ann.clone()))
+        );
+        // PROTOSYNC_GIT_AUTHOR / _COMMITTER win over everything, each on its own.
+        assert_eq!(
+            who(
+                &[
+                    ("GITHUB_ACTIONS", "true"),
+                    ("PROTOSYNC_GIT_AUTHOR", " Ann Lee <ann@example.com> ")
+                ],
+                Some(("Dev", "dev@example.com"))
+            ),
+            Ok((ann.clone(), ann.clone()))
+        );
+        assert_eq!(
+            who(
+                &[
+                    ("GITHUB_ACTIONS", "true"),
+                    ("PROTOSYNC_GIT_COMMITTER", "Dev <dev@example.com>")
+                ],
+                None
+            ),
+            Ok((bot.clone(), dev.clone()))
+        );
+        // Empty settings count as unset (an action input left empty).
+        assert_eq!(
+            who(
+                &[
+                    ("GITHUB_ACTIONS", "true"),
+                    ("PROTOSYNC_GIT_AUTHOR", ""),
+                    ("PROTOSYNC_GIT_COMMITTER", " ")
+                ],
+                None
+            ),
+            Ok((bot.clone(), bot))
+        );
+        // A malformed setting names the variable.
+        assert_eq!(
+            who(
+                &[("PROTOSYNC_GIT_COMMITTER", "no email")],
+                Some(("Dev", "dev@example.com"))
+            )
+            .unwrap_err(),
+            "PROTOSYNC_GIT_COMMITTER=\"no email\": expected \"Name <email>\""
+        );
+    }
 
     #[test]
     fn contract_names_from_urls_and_paths() {
