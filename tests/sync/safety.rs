@@ -325,8 +325,9 @@ fn check_reports_breaking_changes_of_the_services_own_protos() {
         "github",
     ]);
     assert_code(&o, 1);
+    // The file as it is in the repository (under the [build] root), like the drift paths.
     assert!(
-        stdout(&o).starts_with("::error file=acme/svc/v1/svc.proto,line=9,col=3,"),
+        stdout(&o).starts_with("::error file=proto/acme/svc/v1/svc.proto,line=9,col=3,"),
         "{}",
         stdout(&o)
     );
