@@ -69,6 +69,11 @@ pub enum Command {
     ///
     /// Exit code 0: no breaking change; 1: breaking changes found; 2: usage, config or input error.
     Breaking(Box<BreakingArgs>),
+    /// List every change of INPUT against a previous version, each breaking (with the rules
+    /// that fire), compatible or cosmetic, with the semver verdict (docs/DIFF.md).
+    ///
+    /// Exit code 0: it ran (whatever changed); 1: a change matched --fail-on; 2: error.
+    Diff(Box<DiffArgs>),
     /// List every breaking rule with its categories and why it breaks callers.
     Rules(RulesArgs),
     /// Start vendoring a contract: write protosync.toml and do a first sync (an existing copy
@@ -403,6 +408,57 @@ pub struct BreakingArgs {
     /// Extra import directories, searched after the input itself (repeatable).
     #[arg(long, value_name = "DIR")]
     pub include: Vec<PathBuf>,
+    /// WIRE/WIRE_JSON: a field whose type moved to another name but is structurally
+    /// wire-identical is not a break (differs from buf; also `[breaking] structural = true`).
+    #[arg(long)]
+    pub structural: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFailOn {
+    Breaking,
+    Compatible,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The current version (same syntax as `breaking`'s INPUT).
+    pub input: String,
+    /// The previous version, e.g. `.git#branch=main`.
+    #[arg(long, value_name = "INPUT")]
+    pub against: String,
+    #[arg(long, value_enum, default_value_t = report::diff::DiffFormat::Text)]
+    pub format: report::diff::DiffFormat,
+    /// Exit 1 when a breaking change (or, with `compatible`, any non-cosmetic change) exists.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<DiffFailOn>,
+    #[command(flatten)]
+    pub breaking: BreakingArgsNoInput,
+}
+
+/// `breaking`'s options other than the inputs and the format, shared by `diff`.
+#[derive(Debug, clap::Args)]
+pub struct BreakingArgsNoInput {
+    /// Configuration file (protosync.toml or buf.yaml); default: found in the input directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Configuration whose module layout applies to the --against side.
+    #[arg(long, value_name = "FILE")]
+    pub against_config: Option<PathBuf>,
+    /// Rules or categories that decide what is breaking, replacing the configured `use`.
+    #[arg(long = "use", value_name = "RULE_OR_CATEGORY")]
+    pub use_: Vec<String>,
+    /// Rules or categories to skip, added to the configured `except` (repeatable).
+    #[arg(long, value_name = "RULE_OR_CATEGORY")]
+    pub except: Vec<String>,
+    /// Extra import directories, searched after the input itself (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Structural wire compatibility of moved types (see `breaking --structural`).
+    #[arg(long)]
+    pub structural: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -488,6 +544,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 overrides: Overrides {
                     use_: args.use_,
                     except: args.except,
+                    structural: args.structural,
                 },
                 includes: args.include,
                 load: args.remote.load_options(),
@@ -496,6 +553,31 @@ pub fn run(cli: Cli) -> Result<i32> {
             stdout.write_all(report::render(&report, args.format).as_bytes())?;
             warn_unused(&report);
             Ok(if report.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Diff(args) => {
+            let args = *args;
+            let b = args.breaking;
+            let opts = BreakingOptions {
+                input: args.input,
+                against: args.against,
+                config: b.config,
+                against_config: b.against_config,
+                overrides: Overrides {
+                    use_: b.use_,
+                    except: b.except,
+                    structural: b.structural,
+                },
+                includes: b.include,
+                load: b.remote.load_options(),
+            };
+            let diff = crate::diff::run(&opts)?;
+            stdout.write_all(report::diff::render(&diff, args.format).as_bytes())?;
+            let failed = match args.fail_on {
+                None => false,
+                Some(DiffFailOn::Breaking) => diff.has(crate::diff::Impact::Breaking),
+                Some(DiffFailOn::Compatible) => diff.has(crate::diff::Impact::Compatible),
+            };
+            Ok(i32::from(failed))
         }
         Command::Rules(args) => {
             let version = match args.config_version {

@@ -181,6 +181,18 @@ fn load_side(
 }
 
 pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
+    let (report, cur, prev) = run_breaking_with_schemas(opts)?;
+    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
+    // path (a command-line run exits before it matters).
+    std::thread::spawn(move || drop((cur, prev)));
+    Ok(report)
+}
+
+/// [`run_breaking`], also returning the two schemas compared (current, previous): what
+/// `diff` walks.
+pub fn run_breaking_with_schemas(
+    opts: &BreakingOptions,
+) -> Result<(BreakingReport, Schema, Schema)> {
     let t = std::time::Instant::now();
     let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
     let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
@@ -214,10 +226,13 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
     union.sort();
     union.dedup();
     let t = std::time::Instant::now();
-    let findings = breaking::compare(&prev, &cur, &union);
+    let structural = rules.iter().any(|m| m.structural);
+    let findings =
+        breaking::compare_with(&prev, &cur, &union, breaking::CompareOptions { structural });
     trace("compare", t);
     let modules = (&cur_side.module_of, &prev_side.module_of);
-    let (findings, unused, allowed) = filter(findings, &rules, modules, &cur, &prev);
+    let (mut findings, unused, allowed) = filter(findings, &rules, modules, &cur, &prev);
+    crate::diff::renames::hint(&prev, &cur, &mut findings);
     let report = BreakingReport {
         version: layout.version,
         findings,
@@ -226,10 +241,7 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
         files: cur.files.len(),
         against_files: prev.files.len(),
     };
-    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
-    // path (a command-line run exits before it matters).
-    std::thread::spawn(move || drop((cur, prev)));
-    Ok(report)
+    Ok((report, cur, prev))
 }
 
 /// Module of each file path, on the current and the previous side.
@@ -360,9 +372,13 @@ pub fn compare_targets(
         .collect();
     union.sort();
     union.dedup();
-    let findings = breaking::compare(&prev, &cur, &union);
+    let structural = rules[..1].iter().any(|m| m.structural);
+    let findings =
+        breaking::compare_with(&prev, &cur, &union, breaking::CompareOptions { structural });
     let none = HashMap::new();
-    let (findings, unused, allowed) = filter(findings, &rules[..1], (&none, &none), &cur, &prev);
+    let (mut findings, unused, allowed) =
+        filter(findings, &rules[..1], (&none, &none), &cur, &prev);
+    crate::diff::renames::hint(&prev, &cur, &mut findings);
     Ok(BreakingReport {
         version: layout.version,
         findings,

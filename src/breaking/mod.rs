@@ -31,6 +31,8 @@ pub struct Finding {
     pub against_path: Option<String>,
     /// Fully-qualified name of the element concerned (used by element allowances).
     pub element: String,
+    /// What the deletion looks like instead (`looks renamed to …`), when it looks like one.
+    pub hint: Option<String>,
 }
 
 /// A place a finding may point to, tried in order.
@@ -64,6 +66,16 @@ pub(crate) struct Checker<'a> {
     pub prev: &'a Schema,
     pub cur: &'a Schema,
     pending: Vec<Pending>,
+    /// Structural wire compatibility of moved types, when on.
+    structural: Option<crate::diff::structure::Matcher<'a>>,
+}
+
+/// How a comparison runs beyond the enabled rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompareOptions {
+    /// WIRE/WIRE_JSON type checks accept a type moved to another full name when it is
+    /// structurally wire-identical (a deliberate difference from the reference tool).
+    pub structural: bool,
 }
 
 /// Where a finding points, built by the checks.
@@ -133,6 +145,20 @@ impl<'a> Checker<'a> {
         self.enabled[rule as usize]
     }
 
+    /// In structural mode: whether the types of a field on both sides (another full name,
+    /// same kind) are wire-identical (`json`: and JSON-identical).
+    pub fn structurally_same(
+        &self,
+        p: &crate::model::Field,
+        f: &crate::model::Field,
+        json: bool,
+    ) -> bool {
+        self.structural.as_ref().is_some_and(|m| match f.kind {
+            crate::model::Kind::Enum => m.same_enum(&p.type_name, &f.type_name, json),
+            _ => m.same_message(&p.type_name, &f.type_name, json),
+        })
+    }
+
     pub fn report(
         &mut self,
         rule: RuleId,
@@ -190,6 +216,7 @@ impl<'a> Checker<'a> {
             message: p.message,
             against_path: p.against_path,
             element: p.element,
+            hint: None,
         }
     }
 }
@@ -226,6 +253,16 @@ impl<'s> Names<'s> {
 /// Compares two schemas with the given rules enabled; findings come back sorted and
 /// de-duplicated, with positions resolved.
 pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> {
+    compare_with(prev, cur, enabled, CompareOptions::default())
+}
+
+/// [`compare`], with options.
+pub fn compare_with(
+    prev: &Schema,
+    cur: &Schema,
+    enabled: &[RuleId],
+    options: CompareOptions,
+) -> Vec<Finding> {
     let mut on = [false; 69];
     for r in enabled {
         on[*r as usize] = true;
@@ -235,6 +272,9 @@ pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> 
         prev,
         cur,
         pending: Vec::new(),
+        structural: options
+            .structural
+            .then(|| crate::diff::structure::Matcher::new(prev, cur)),
     };
     let prev_names = Names::new(prev);
     let cur_names = Names::new(cur);

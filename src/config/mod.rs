@@ -33,6 +33,10 @@ pub struct BreakingSection {
     pub ignore_unstable_packages: bool,
     #[serde(default)]
     pub allow: Vec<AllowEntry>,
+    /// WIRE/WIRE_JSON type checks accept a type moved to another name if it is structurally
+    /// wire-identical (docs/PARITY.md: a deliberate difference, off by default).
+    #[serde(default)]
+    pub structural: bool,
 }
 
 /// An element-level allowance: one rule may report on one element (or everything under it).
@@ -101,6 +105,8 @@ pub struct ModuleBreaking {
     pub ignore_only: Vec<(Written, Vec<String>)>,
     pub ignore_unstable_packages: bool,
     pub allow: Vec<(Written, String, String)>,
+    /// `structural = true` (protosync.toml only).
+    pub structural: bool,
 }
 
 /// One module: a directory of .proto files under the input dir, with its breaking config.
@@ -217,6 +223,7 @@ pub fn parse_protosync_toml(path: &Path, text: &str) -> Result<Layout> {
             .collect(),
         ignore_unstable_packages: section.ignore_unstable_packages,
         allow,
+        structural: section.structural,
     };
     let mut layout = Layout::default_for(version);
     layout.source = Some(path.to_path_buf());

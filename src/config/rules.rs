@@ -125,6 +125,8 @@ pub struct ModuleRules {
     pub ignore_only: Vec<(Vec<RuleId>, PathMatcher)>,
     pub ignore_unstable_packages: bool,
     pub allow: Vec<Allowance>,
+    /// Structural wire compatibility of moved types (`structural`, `--structural`).
+    pub structural: bool,
 }
 
 /// Command-line additions: `--use` replaces the configured `use`, `--except` adds to `except`.
@@ -132,6 +134,8 @@ pub struct ModuleRules {
 pub struct Overrides {
     pub use_: Vec<String>,
     pub except: Vec<String>,
+    /// `--structural`: turns structural wire compatibility on.
+    pub structural: bool,
 }
 
 pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules>> {
@@ -207,6 +211,7 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<Vec<ModuleRules
             ignore_only,
             ignore_unstable_packages: b.ignore_unstable_packages,
             allow,
+            structural: b.structural || overrides.structural,
         });
     }
     Ok(out)
