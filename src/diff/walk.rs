@@ -735,8 +735,9 @@ impl<'s> Walk<'s> {
             let ch = Change::new(K::FieldJsonNameChanged, el).from_to(&p.json_name, &f.json_name);
             self.emit(ch, cf, at());
         }
+        // As FIELD_SAME_DEFAULT compares them: only defaults both sides have.
         let (pd, d) = (default_text(&p.default), default_text(&f.default));
-        if pd != d {
+        if p.default.is_some() && f.default.is_some() && pd != d {
             let ch = Change::new(K::FieldDefaultChanged, el).from_to(pd, d);
             self.emit(ch, cf, at());
         }
