@@ -35,6 +35,16 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
+impl Finding {
+    /// The message as printers show it: with the hint, when there is one.
+    pub fn shown_message(&self) -> std::borrow::Cow<'_, str> {
+        match &self.hint {
+            Some(h) => format!("{} ({h})", self.message).into(),
+            None => self.message.as_str().into(),
+        }
+    }
+}
+
 /// A place a finding may point to, tried in order.
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
