@@ -40,11 +40,12 @@ fn location(c: &Change) -> String {
     }
 }
 
-fn sides(c: &Change) -> String {
+/// `from -> to`, `from x`, `to y` (`arrow` between the two sides).
+fn sides(c: &Change, arrow: &str) -> String {
     match (&c.from, &c.to) {
-        (Some(a), Some(b)) => format!("{a} -> {b}"),
-        (Some(a), None) => format!("{a} -> (none)"),
-        (None, Some(b)) => format!("(none) -> {b}"),
+        (Some(a), Some(b)) => format!("{a} {arrow} {b}"),
+        (Some(a), None) => format!("from {a}"),
+        (None, Some(b)) => format!("to {b}"),
         (None, None) => String::new(),
     }
 }
@@ -85,7 +86,7 @@ pub fn text(report: &DiffReport) -> String {
             c.kind,
             c.element
         );
-        let s = sides(c);
+        let s = sides(c, "->");
         if !s.is_empty() {
             let _ = write!(out, " ({s})");
         }
@@ -194,7 +195,7 @@ pub fn markdown(report: &DiffReport) -> String {
                     rows.len() - FOLD_AFTER
                 );
             }
-            let mut details = sides(c);
+            let mut details = sides(c, "→");
             if !c.rules.is_empty() {
                 let rules: Vec<&str> = c.rules.iter().map(|r| r.as_str()).collect();
                 if !details.is_empty() {

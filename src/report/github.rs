@@ -36,7 +36,11 @@ pub fn render(report: &BreakingReport) -> String {
                     data(&f.shown_message())
                 ));
             }
-            (None, _) => out.push_str(&format!("::error title={}::{}\n", f.rule, data(&f.shown_message()))),
+            (None, _) => out.push_str(&format!(
+                "::error title={}::{}\n",
+                f.rule,
+                data(&f.shown_message())
+            )),
         }
     }
     out

@@ -59,7 +59,10 @@ fn text_line(f: &Finding) -> String {
             let path = f.path.as_deref().unwrap_or(NO_FILE);
             format!(
                 "{path}:{}:{}: {} {}",
-                s.start_line, s.start_column, f.rule, f.shown_message()
+                s.start_line,
+                s.start_column,
+                f.rule,
+                f.shown_message()
             )
         }
     }
