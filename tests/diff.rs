@@ -496,3 +496,15 @@ fn exit_codes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn docs_list_every_change_kind() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/DIFF.md"))
+        .unwrap();
+    for k in Kind::ALL {
+        assert!(
+            doc.contains(&format!("`{}`", k.as_str())),
+            "docs/DIFF.md does not list `{k}`"
+        );
+    }
+}
