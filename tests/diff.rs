@@ -508,3 +508,47 @@ fn docs_list_every_change_kind() {
         );
     }
 }
+
+#[test]
+fn map_value_type_changes_are_one_breaking_change() {
+    let tmp = TempDir::new().unwrap();
+    for (side, value) in [("previous", "int32"), ("current", "int64")] {
+        let d = tmp.path().join(side);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("m.proto"),
+            format!("syntax = \"proto3\";\npackage m.v1;\nmessage M {{\n  map<string, {value}> counts = 1;\n}}\n"),
+        )
+        .unwrap();
+    }
+    let o = BreakingOptions {
+        input: tmp.path().join("current").display().to_string(),
+        against: tmp.path().join("previous").display().to_string(),
+        ..BreakingOptions::default()
+    };
+    let r = diff::run(&o).unwrap();
+    let got: Vec<(Kind, &str, Option<&str>, Option<&str>, Impact)> = r
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.kind,
+                c.element.as_str(),
+                c.from.as_deref(),
+                c.to.as_deref(),
+                c.impact,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            Kind::FieldTypeChanged,
+            "m.v1.M.counts",
+            Some("map<string, int32>"),
+            Some("map<string, int64>"),
+            Impact::Breaking
+        )]
+    );
+    assert_eq!(r.changes[0].rules.len(), 1);
+}

@@ -190,9 +190,15 @@ pub fn kinds_of(rule: RuleId) -> &'static [Kind] {
         R::FILE_SAME_PACKAGE => &[K::FilePackageChanged],
         R::FILE_SAME_SYNTAX => &[K::FileSyntaxChanged],
         R::PACKAGE_NO_DELETE => &[K::PackageDeleted],
-        R::MESSAGE_NO_DELETE | R::PACKAGE_MESSAGE_NO_DELETE => {
-            &[K::MessageDeleted, K::MessageRenamed, K::MessageMoved]
-        }
+        // A map entry is deleted or renamed with its map field.
+        R::MESSAGE_NO_DELETE | R::PACKAGE_MESSAGE_NO_DELETE => &[
+            K::MessageDeleted,
+            K::MessageRenamed,
+            K::MessageMoved,
+            K::FieldDeleted,
+            K::FieldRenamed,
+            K::FieldRenumbered,
+        ],
         R::ENUM_NO_DELETE | R::PACKAGE_ENUM_NO_DELETE => {
             &[K::EnumDeleted, K::EnumRenamed, K::EnumMoved]
         }
@@ -219,8 +225,9 @@ pub fn kinds_of(rule: RuleId) -> &'static [Kind] {
         | R::FIELD_SAME_LABEL
         | R::FIELD_WIRE_COMPATIBLE_CARDINALITY
         | R::FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY => &[K::FieldCardinalityChanged],
+        // Renaming a map field renames its entry type.
         R::FIELD_SAME_TYPE | R::FIELD_WIRE_COMPATIBLE_TYPE | R::FIELD_WIRE_JSON_COMPATIBLE_TYPE => {
-            &[K::FieldTypeChanged]
+            &[K::FieldTypeChanged, K::FieldRenamed]
         }
         R::FIELD_SAME_NAME => &[K::FieldRenamed],
         R::FIELD_SAME_JSON_NAME => &[K::FieldJsonNameChanged, K::FieldRenamed],

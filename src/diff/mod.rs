@@ -49,7 +49,9 @@ impl DiffReport {
 /// findings), then lists every change.
 pub fn run(opts: &BreakingOptions) -> Result<DiffReport> {
     let (report, cur, prev) = pipeline::run_breaking_with_schemas(opts)?;
+    let t = std::time::Instant::now();
     let changes = diff(&prev, &cur, &report.findings);
+    crate::trace::since("diff", t);
     let out = DiffReport {
         version: report.version,
         semver: semver::verdict(&changes),
@@ -117,14 +119,30 @@ fn attach(changes: &mut Vec<Change>, findings: &[Finding], prev: &Schema, cur: &
     let mut extra: Vec<Change> = Vec::new();
     for f in findings {
         let kinds = changes::kinds_of(f.rule);
-        let pick = |list: Option<&Vec<usize>>| {
-            list.and_then(|l| {
-                l.iter()
-                    .copied()
-                    .find(|&i| kinds.contains(&changes[i].kind))
+        // The rule's kinds in their order of preference, then the changes in theirs.
+        let pick = |list: Option<&Vec<usize>>, kinds: &[Kind]| {
+            let l = list?;
+            kinds
+                .iter()
+                .find_map(|k| l.iter().copied().find(|&i| changes[i].kind == *k))
+        };
+        // An element inside a deleted, renamed or moved message (buf reports each nested one).
+        let enclosing = [
+            Kind::MessageDeleted,
+            Kind::MessageRenamed,
+            Kind::MessageMoved,
+        ];
+        let ancestors = || {
+            let mut name = f.element.as_str();
+            std::iter::from_fn(move || {
+                let (parent, _) = name.rsplit_once('.')?;
+                name = parent;
+                Some(parent)
             })
         };
-        let found = pick(by_name.get(&f.element)).or_else(|| pick(by_parent.get(&f.element)));
+        let found = pick(by_name.get(&f.element), kinds)
+            .or_else(|| pick(by_parent.get(&f.element), kinds))
+            .or_else(|| ancestors().find_map(|a| pick(by_name.get(a), &enclosing)));
         match found {
             Some(i) => {
                 let c = &mut changes[i];

@@ -116,6 +116,20 @@ fn default_text(d: &Option<DefaultValue>) -> String {
     }
 }
 
+/// A default that is its type's zero value (what proto3 fields and unset defaults hold).
+fn zero(f: &Field) -> bool {
+    match &f.default {
+        Some(DefaultValue::Text(b, _)) => b.is_empty(),
+        Some(DefaultValue::Bool(b)) => !b,
+        Some(DefaultValue::I64(i)) => *i == 0,
+        Some(DefaultValue::U64(u)) => *u == 0,
+        Some(DefaultValue::F32(x)) => x.to_bits() == 0,
+        Some(DefaultValue::F64(x)) => x.to_bits() == 0,
+        Some(DefaultValue::Enum(n, _)) => *n == 0,
+        None => true,
+    }
+}
+
 fn nested_in(name: &str, parents: &HashSet<&str>) -> bool {
     let mut n = name;
     while let Some((parent, _)) = n.rsplit_once('.') {
@@ -633,11 +647,18 @@ impl<'s> Walk<'s> {
                 format!("{} = {}", f.name, f.number),
             );
             ch.aliases.push(p.full_name.clone());
+            if p.cardinality == Cardinality::Map {
+                ch.aliases.push(p.type_name.clone());
+            }
             self.emit(ch, cf, Self::at(cf, &f.path));
         }
         for (i, p) in deleted.iter().enumerate() {
             if !pd.contains(&i) {
-                let ch = Change::new(K::FieldDeleted, &p.full_name);
+                let mut ch = Change::new(K::FieldDeleted, &p.full_name);
+                // The map entry goes with its map field.
+                if p.cardinality == Cardinality::Map {
+                    ch.aliases.push(p.type_name.clone());
+                }
                 self.emit(ch, pf, Self::at(pf, &p.path));
             }
         }
@@ -714,12 +735,22 @@ impl<'s> Walk<'s> {
         let at = || Self::at(cf, &f.path);
         self.comments(el, pf, &p.path, cf, &f.path);
         if p.name != f.name {
-            let ch = Change::new(K::FieldRenamed, el).from_to(&p.full_name, &f.full_name);
+            let mut ch = Change::new(K::FieldRenamed, el).from_to(&p.full_name, &f.full_name);
+            if p.cardinality == Cardinality::Map {
+                ch.aliases.push(p.type_name.clone());
+            }
             self.emit(ch, cf, at());
         }
         let (pt, t) = (self.field_type(p, true), self.field_type(f, false));
         if pt != t || p.kind != f.kind {
-            let ch = Change::new(K::FieldTypeChanged, el).from_to(pt, t);
+            let mut ch = Change::new(K::FieldTypeChanged, el).from_to(pt, t);
+            // Findings about a map's key or value name the synthesized entry's fields.
+            for entry in [&p.type_name, &f.type_name] {
+                if f.cardinality == Cardinality::Map || p.cardinality == Cardinality::Map {
+                    ch.aliases.push(format!("{entry}.key"));
+                    ch.aliases.push(format!("{entry}.value"));
+                }
+            }
             self.emit(ch, cf, at());
         }
         let both_map = p.cardinality == Cardinality::Map && f.cardinality == Cardinality::Map;
@@ -737,7 +768,7 @@ impl<'s> Walk<'s> {
         }
         // As FIELD_SAME_DEFAULT compares them: only defaults both sides have.
         let (pd, d) = (default_text(&p.default), default_text(&f.default));
-        if p.default.is_some() && f.default.is_some() && pd != d {
+        if p.default.is_some() && f.default.is_some() && pd != d && !(zero(p) && zero(f)) {
             let ch = Change::new(K::FieldDefaultChanged, el).from_to(pd, d);
             self.emit(ch, cf, at());
         }
