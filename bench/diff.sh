@@ -50,28 +50,33 @@ q() { printf '%q ' "$@"; }
 if command -v hyperfine >/dev/null; then
   hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$CACHE/out/diff-bench.json" \
     -n breaking "$(q "${BREAKING[@]}")" -n diff "$(q "${DIFF[@]}")" >&2
-  read -r b bsd d dsd < <(python3 -c '
+  read -r b bsd d dsd bcpu dcpu < <(python3 -c '
 import json,sys
 r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}
-print(r["breaking"]["mean"], r["breaking"]["stddev"], r["diff"]["mean"], r["diff"]["stddev"])' "$CACHE/out/diff-bench.json")
+cpu=lambda x: x["user"]+x["system"]
+print(r["breaking"]["mean"], r["breaking"]["stddev"], r["diff"]["mean"], r["diff"]["stddev"], cpu(r["breaking"]), cpu(r["diff"]))' "$CACHE/out/diff-bench.json")
 else
   read -r b bsd d dsd < <(python3 - "$RUNS" "${BREAKING[*]}" "${DIFF[*]}" <<'EOF'
-import statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, time
 runs = int(sys.argv[1])
 def time_it(cmd):
     subprocess.run(cmd.split(), stdout=subprocess.DEVNULL)  # warm-up
-    t = []
+    t, cpu = [], []
     for _ in range(runs):
-        s = time.perf_counter()
+        c0, s = os.times(), time.perf_counter()
         subprocess.run(cmd.split(), stdout=subprocess.DEVNULL)
         t.append(time.perf_counter() - s)
-    return statistics.mean(t), statistics.stdev(t) if runs > 1 else 0.0
-print(*time_it(sys.argv[2]), *time_it(sys.argv[3]))
+        c1 = os.times()
+        cpu.append(c1.children_user - c0.children_user + c1.children_system - c0.children_system)
+    return statistics.mean(t), statistics.stdev(t) if runs > 1 else 0.0, statistics.mean(cpu)
+b, d = time_it(sys.argv[2]), time_it(sys.argv[3])
+print(b[0], b[1], d[0], d[1], b[2], d[2])
 EOF
 )
 fi
 
 ratio=$(python3 -c "print(f'{$d / $b:.2f}')")
+cpu_ratio=$(python3 -c "print(f'{$dcpu / $bcpu:.2f}')")
 {
   echo "| command | mean (s) | ± | output |"
   echo "| --- | --- | --- | --- |"
@@ -79,5 +84,5 @@ ratio=$(python3 -c "print(f'{$d / $b:.2f}')")
   read -r n nb sv <<<"$changes"
   printf '| `protosync diff` googleapis-mutated vs googleapis | %.2f | %.2f | %s changes, %s breaking, semver %s |\n' "$d" "$dsd" "$n" "$nb" "$sv"
   echo
-  echo "diff / breaking = $ratio (target <= 1.2)"
+  echo "diff / breaking = $ratio wall, $cpu_ratio CPU (user + sys; target <= 1.2); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$CACHE/diff-results.md"

@@ -527,7 +527,8 @@ fn map_value_type_changes_are_one_breaking_change() {
         ..BreakingOptions::default()
     };
     let r = diff::run(&o).unwrap();
-    let got: Vec<(Kind, &str, Option<&str>, Option<&str>, Impact)> = r
+    type Row<'a> = (Kind, &'a str, Option<&'a str>, Option<&'a str>, Impact);
+    let got: Vec<Row> = r
         .changes
         .iter()
         .map(|c| {

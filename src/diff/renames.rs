@@ -231,33 +231,31 @@ fn match_kind<'s>(
 /// Finds the renamed and moved messages, enums, services and files between two schemas.
 pub fn find(prev: &Schema, cur: &Schema) -> Matches {
     let (pf, cf) = changed_files(prev, cur);
-    let mut out = Matches::default();
-    out.messages = match_kind(message_candidates(&pf), message_candidates(&cf));
-    out.enums = match_kind(enum_candidates(&pf), enum_candidates(&cf));
-    out.services = match_kind(service_candidates(&pf), service_candidates(&cf));
-    {
-        let cand = file_candidates;
-        let before: HashSet<&str> = prev.files.iter().map(|f| &*f.path).collect();
-        let now: HashSet<&str> = cur.files.iter().map(|f| &*f.path).collect();
-        let deleted: Vec<Candidate> = cand(&pf)
-            .into_iter()
-            .filter(|c| !now.contains(c.name))
-            .collect();
-        let added: Vec<Candidate> = cand(&cf)
-            .into_iter()
-            .filter(|c| !before.contains(c.name))
-            .collect();
-        out.files = pair(&deleted, &added)
-            .into_iter()
-            .map(|(d, a)| {
-                (
-                    deleted[d].name.to_owned(),
-                    (added[a].name.to_owned(), deleted[d].size),
-                )
-            })
-            .collect();
+    let before: HashSet<&str> = prev.files.iter().map(|f| &*f.path).collect();
+    let now: HashSet<&str> = cur.files.iter().map(|f| &*f.path).collect();
+    let deleted: Vec<Candidate> = file_candidates(&pf)
+        .into_iter()
+        .filter(|c| !now.contains(c.name))
+        .collect();
+    let added: Vec<Candidate> = file_candidates(&cf)
+        .into_iter()
+        .filter(|c| !before.contains(c.name))
+        .collect();
+    let files = pair(&deleted, &added)
+        .into_iter()
+        .map(|(d, a)| {
+            (
+                deleted[d].name.to_owned(),
+                (added[a].name.to_owned(), deleted[d].size),
+            )
+        })
+        .collect();
+    Matches {
+        messages: match_kind(message_candidates(&pf), message_candidates(&cf)),
+        enums: match_kind(enum_candidates(&pf), enum_candidates(&cf)),
+        services: match_kind(service_candidates(&pf), service_candidates(&cf)),
+        files,
     }
-    out
 }
 
 fn message_candidates<'s>(files: &[&'s File]) -> Vec<Candidate<'s>> {
