@@ -468,3 +468,51 @@ pub fn type_text(f: &Field) -> String {
         f.type_name.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c<'a>(name: &'a str, print: u64, size: usize) -> Candidate<'a> {
+        Candidate {
+            name,
+            short: name.rsplit('.').next().unwrap(),
+            package: name.rsplit_once('.').map_or("", |(p, _)| p),
+            print,
+            size,
+        }
+    }
+
+    #[test]
+    fn matching_is_one_to_one_and_refuses_ambiguity() {
+        // One candidate with the structure: matched.
+        assert_eq!(
+            pair(&[c("a.Invoice", 1, 3)], &[c("a.Bill", 1, 3)]),
+            [(0, 0)]
+        );
+        // Two with it and neither with the short name: ambiguous, nothing matched.
+        assert!(pair(
+            &[c("a.Invoice", 1, 3)],
+            &[c("a.Bill", 1, 3), c("a.Note", 1, 3)]
+        )
+        .is_empty());
+        // Two with it, one with the short name (a move): that one.
+        assert_eq!(
+            pair(
+                &[c("a.Money", 1, 3)],
+                &[c("b.Other", 1, 3), c("b.Money", 1, 3)]
+            ),
+            [(0, 1)]
+        );
+        // Empty structures only match under the same short name.
+        assert!(pair(&[c("a.Empty", 7, 0)], &[c("a.Nothing", 7, 0)]).is_empty());
+        assert_eq!(pair(&[c("a.Empty", 7, 0)], &[c("b.Empty", 7, 0)]), [(0, 0)]);
+        // An added element is taken once.
+        assert_eq!(
+            pair(&[c("a.X", 1, 2), c("b.X", 1, 2)], &[c("c.X", 1, 2)]),
+            [(0, 0)]
+        );
+        // Another structure never matches.
+        assert!(pair(&[c("a.Invoice", 1, 3)], &[c("a.Bill", 2, 3)]).is_empty());
+    }
+}
