@@ -9,6 +9,7 @@ pub mod cli;
 pub mod comment;
 pub mod compile;
 pub mod config;
+pub mod diff;
 pub mod fleet;
 pub mod forge;
 pub mod git;

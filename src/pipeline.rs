@@ -183,9 +183,22 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
 
 /// [`run_breaking`] naming files as `paths` says.
 pub fn run_breaking_with(opts: &BreakingOptions, paths: Paths) -> Result<BreakingReport> {
+    let (report, cur, prev) = run_breaking_with_schemas(opts, paths)?;
+    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
+    // path (a command-line run exits before it matters).
+    std::thread::spawn(move || drop((cur, prev)));
+    Ok(report)
+}
+
+/// [`run_breaking_with`], also returning the two schemas compared (current, previous): what
+/// `diff` walks.
+pub fn run_breaking_with_schemas(
+    opts: &BreakingOptions,
+    paths: Paths,
+) -> Result<(BreakingReport, Schema, Schema)> {
     let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
     let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
-    compare_inputs(&input_spec, &against_spec, None, opts, paths)
+    compare_inputs_with_schemas(&input_spec, &against_spec, None, opts, paths)
 }
 
 /// Compares two parsed inputs. `layout`, when given, lays out both sides and its rules judge
@@ -198,6 +211,22 @@ pub fn compare_inputs(
     opts: &BreakingOptions,
     paths: Paths,
 ) -> Result<BreakingReport> {
+    let (report, cur, prev) =
+        compare_inputs_with_schemas(input_spec, against_spec, layout, opts, paths)?;
+    std::thread::spawn(move || drop((cur, prev)));
+    Ok(report)
+}
+
+/// [`compare_inputs`], also returning the two schemas compared (current, previous).
+// long: the comparison's steps in order (load both sides, rules, compile, compare, filter,
+// hints, paths); each is one call, and splitting would pass both sides around.
+fn compare_inputs_with_schemas(
+    input_spec: &input::Spec,
+    against_spec: &input::Spec,
+    layout: Option<&Layout>,
+    opts: &BreakingOptions,
+    paths: Paths,
+) -> Result<(BreakingReport, Schema, Schema)> {
     let t = std::time::Instant::now();
     // Two git inputs are read one after the other so the second reuses the blobs the first
     // decompressed; otherwise both sides are read at the same time.
@@ -223,10 +252,17 @@ pub fn compare_inputs(
     trace("read both sides", t);
     let (cur, prev) = compile_both(cur_side.source, prev_side.source)?;
     let t = std::time::Instant::now();
-    let findings = breaking::compare(&prev, &cur, &rules.enabled());
+    let structural = rules.modules.iter().any(|m| m.structural);
+    let findings = breaking::compare_with(
+        &prev,
+        &cur,
+        &rules.enabled(),
+        breaking::CompareOptions { structural },
+    );
     trace("compare", t);
     let modules = (&cur_side.module_of, &prev_side.module_of);
     let mut kept = rules.filter(findings, modules, &cur, &prev);
+    crate::diff::renames::hint(&prev, &cur, &mut kept.findings);
     if paths != Paths::Module {
         let cur = (input_spec, &layout, &cur_side.module_of);
         let prev = (against_spec, &against_layout, &prev_side.module_of);
@@ -236,10 +272,7 @@ pub fn compare_inputs(
         }
     }
     let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
-    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
-    // path (a command-line run exits before it matters).
-    std::thread::spawn(move || drop((cur, prev)));
-    Ok(report)
+    Ok((report, cur, prev))
 }
 
 /// One side as [`shown_path`] needs it: its spec, its layout and the module of each file.
@@ -324,11 +357,17 @@ pub fn compare_targets(
     };
     let (p, c) = (p.map_err(|e| anyhow!(e))?, c.map_err(|e| anyhow!(e))?);
     let (prev, cur) = (model::build(&p), model::build(&c));
-    let findings = breaking::compare(&prev, &cur, &rules.enabled());
+    let rules = rules.first_module();
+    let structural = rules.modules.iter().any(|m| m.structural);
+    let findings = breaking::compare_with(
+        &prev,
+        &cur,
+        &rules.enabled(),
+        breaking::CompareOptions { structural },
+    );
     let none = HashMap::new();
-    let kept = rules
-        .first_module()
-        .filter(findings, (&none, &none), &cur, &prev);
+    let mut kept = rules.filter(findings, (&none, &none), &cur, &prev);
+    crate::diff::renames::hint(&prev, &cur, &mut kept.findings);
     Ok(BreakingReport::new(
         layout.version,
         kept,

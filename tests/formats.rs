@@ -837,6 +837,7 @@ fn odd_report() -> BreakingReport {
         message: message.to_owned(),
         against_path: Some("old dir/gone|file.proto".to_owned()),
         element: "acme.v1.Odd".to_owned(),
+        hint: None,
     };
     let span = Span {
         start_line: 3,

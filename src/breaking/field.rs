@@ -420,7 +420,7 @@ fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &
             }
         } else if p.type_name != f.type_name {
             if f.declared_type == Kind::Enum {
-                if !enum_compatible(c, p, f) {
+                if !enum_compatible(c, p, f) && !c.structurally_same(p, f, false) {
                     c.report(
                         R::FIELD_WIRE_COMPATIBLE_TYPE,
                         type_name_at(),
@@ -429,7 +429,9 @@ fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &
                         changed_type_name(),
                     );
                 }
-            } else if matches!(f.declared_type, Kind::Group | Kind::Message) {
+            } else if matches!(f.declared_type, Kind::Group | Kind::Message)
+                && !c.structurally_same(p, f, false)
+            {
                 c.report(
                     R::FIELD_WIRE_COMPATIBLE_TYPE,
                     type_name_at(),
@@ -453,7 +455,7 @@ fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &
             );
         } else if p.type_name != f.type_name {
             match f.kind {
-                Kind::Enum if !enum_compatible(c, p, f) => {
+                Kind::Enum if !enum_compatible(c, p, f) && !c.structurally_same(p, f, true) => {
                     c.report(
                         R::FIELD_WIRE_JSON_COMPATIBLE_TYPE,
                         type_name_at(),
@@ -462,7 +464,7 @@ fn type_rules(c: &mut Checker, pf: &File, p: &Field, cfi: usize, cf: &File, f: &
                         changed_type_name(),
                     );
                 }
-                Kind::Group | Kind::Message => {
+                Kind::Group | Kind::Message if !c.structurally_same(p, f, true) => {
                     c.report(
                         R::FIELD_WIRE_JSON_COMPATIBLE_TYPE,
                         type_name_at(),

@@ -32,6 +32,18 @@ pub struct Finding {
     pub against_path: Option<String>,
     /// Fully-qualified name of the element concerned (used by element allowances).
     pub element: String,
+    /// What the deletion looks like instead (`looks renamed to …`), when it looks like one.
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    /// The message as printers show it: with the hint, when there is one.
+    pub fn shown_message(&self) -> std::borrow::Cow<'_, str> {
+        match &self.hint {
+            Some(h) => format!("{} ({h})", self.message).into(),
+            None => self.message.as_str().into(),
+        }
+    }
 }
 
 /// A place a finding may point to, tried in order.
@@ -65,6 +77,16 @@ pub(crate) struct Checker<'a> {
     pub prev: &'a Schema,
     pub cur: &'a Schema,
     pending: Vec<Pending>,
+    /// Structural wire compatibility of moved types, when on.
+    structural: Option<crate::diff::structure::Matcher<'a>>,
+}
+
+/// How a comparison runs beyond the enabled rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompareOptions {
+    /// WIRE/WIRE_JSON type checks accept a type moved to another full name when it is
+    /// structurally wire-identical (a deliberate difference from the reference tool).
+    pub structural: bool,
 }
 
 /// Where a finding points, built by the checks.
@@ -134,6 +156,20 @@ impl<'a> Checker<'a> {
         self.enabled[rule as usize]
     }
 
+    /// In structural mode: whether the types of a field on both sides (another full name,
+    /// same kind) are wire-identical (`json`: and JSON-identical).
+    pub fn structurally_same(
+        &self,
+        p: &crate::model::Field,
+        f: &crate::model::Field,
+        json: bool,
+    ) -> bool {
+        self.structural.as_ref().is_some_and(|m| match f.kind {
+            crate::model::Kind::Enum => m.same_enum(&p.type_name, &f.type_name, json),
+            _ => m.same_message(&p.type_name, &f.type_name, json),
+        })
+    }
+
     pub fn report(
         &mut self,
         rule: RuleId,
@@ -191,6 +227,7 @@ impl<'a> Checker<'a> {
             message: p.message,
             against_path: p.against_path,
             element: p.element,
+            hint: None,
         }
     }
 }
@@ -227,6 +264,16 @@ impl<'s> Names<'s> {
 /// Compares two schemas with the given rules enabled; findings come back sorted and
 /// de-duplicated, with positions resolved.
 pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> {
+    compare_with(prev, cur, enabled, CompareOptions::default())
+}
+
+/// [`compare`], with options.
+pub fn compare_with(
+    prev: &Schema,
+    cur: &Schema,
+    enabled: &[RuleId],
+    options: CompareOptions,
+) -> Vec<Finding> {
     let mut on = [false; RuleId::ALL.len()];
     for r in enabled {
         on[*r as usize] = true;
@@ -236,6 +283,9 @@ pub fn compare(prev: &Schema, cur: &Schema, enabled: &[RuleId]) -> Vec<Finding> 
         prev,
         cur,
         pending: Vec::new(),
+        structural: options
+            .structural
+            .then(|| crate::diff::structure::Matcher::new(prev, cur)),
     };
     let prev_names = Names::new(prev);
     let cur_names = Names::new(cur);

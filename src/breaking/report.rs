@@ -65,6 +65,8 @@ pub struct ModuleRules {
     pub ignore_only: Vec<(Vec<RuleId>, PathMatcher)>,
     pub ignore_unstable_packages: bool,
     pub allow: Vec<Allowance>,
+    /// Structural wire compatibility of moved types (`structural`, `--structural`).
+    pub structural: bool,
 }
 
 /// Findings that survived the configuration, and what the allowances did.

@@ -49,6 +49,10 @@ pub struct BreakingArgs {
     /// Extra import directories, searched after the input itself (repeatable).
     #[arg(long, value_name = "DIR")]
     pub include: Vec<PathBuf>,
+    /// WIRE/WIRE_JSON: a field whose type moved to another name but is structurally
+    /// wire-identical is not a break (differs from buf; also `[breaking] structural = true`).
+    #[arg(long)]
+    pub structural: bool,
     #[command(flatten)]
     pub remote: super::RemoteArgs,
 }
@@ -63,6 +67,7 @@ impl BreakingArgs {
             overrides: Overrides {
                 use_: self.use_.clone(),
                 except: self.except.clone(),
+                structural: self.structural,
             },
             includes: self.include.clone(),
             load: self.remote.load_options(),

@@ -5,6 +5,7 @@
 
 mod breaking;
 mod comment;
+mod diff;
 mod fleet;
 mod hook;
 mod sync;
@@ -71,6 +72,11 @@ pub enum Command {
     ///
     /// Exit code 0: no breaking change; 1: breaking changes found; 2: usage, config or input error.
     Breaking(Box<breaking::BreakingArgs>),
+    /// List every change of INPUT against a previous version, each breaking (with the rules
+    /// that fire), compatible or cosmetic, with the semver verdict (docs/DIFF.md).
+    ///
+    /// Exit code 0: it ran (whatever changed); 1: a change matched --fail-on; 2: error.
+    Diff(Box<diff::DiffArgs>),
     /// List every breaking rule with its categories and why it breaks callers.
     Rules(breaking::RulesArgs),
     /// Start vendoring a contract: write protosync.toml and do a first sync (an existing copy
@@ -165,6 +171,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
         Command::Breaking(args) => breaking::breaking(*args, out),
+        Command::Diff(args) => diff::diff(*args, out),
         Command::Rules(args) => breaking::rules(args, out),
         Command::Explain { rule } => breaking::explain(&rule, out),
         Command::Completions { shell } => completions(shell, out),

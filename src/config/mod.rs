@@ -34,6 +34,8 @@ pub struct ModuleBreaking {
     pub ignore_only: Vec<(Written, Vec<String>)>,
     pub ignore_unstable_packages: bool,
     pub allow: Vec<(Written, String, String)>,
+    /// `structural = true` (protosync.toml only).
+    pub structural: bool,
 }
 
 /// One module: a directory of .proto files under the input dir, with its breaking config.
@@ -157,6 +159,7 @@ pub fn layout_of(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<Layo
             .collect(),
         ignore_unstable_packages: section.ignore_unstable_packages,
         allow,
+        structural: section.structural,
     };
     let mut layout = Layout::default_for(version);
     layout.source = Some(path.to_path_buf());

@@ -65,6 +65,8 @@ fn expand_written(w: &Written, version: Version) -> Result<Vec<RuleId>> {
 pub struct Overrides {
     pub use_: Vec<String>,
     pub except: Vec<String>,
+    /// `--structural`: turns structural wire compatibility on.
+    pub structural: bool,
 }
 
 /// Resolves the configured rules of every module of `layout`, with the command line's overrides.
@@ -141,6 +143,7 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<RuleSet> {
             ignore_only,
             ignore_unstable_packages: b.ignore_unstable_packages,
             allow,
+            structural: b.structural || overrides.structural,
         });
     }
     Ok(RuleSet { modules: out })

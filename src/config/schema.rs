@@ -30,6 +30,10 @@ pub struct BreakingSection {
     pub ignore_unstable_packages: bool,
     #[serde(default)]
     pub allow: Vec<AllowEntry>,
+    /// WIRE/WIRE_JSON type checks accept a type moved to another name if it is structurally
+    /// wire-identical (docs/PARITY.md: a deliberate difference, off by default).
+    #[serde(default)]
+    pub structural: bool,
 }
 
 /// An element-level allowance: one rule may report on one element (or everything under it).

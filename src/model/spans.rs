@@ -38,6 +38,12 @@ struct Index {
     /// (element path, options field number, option name as written) -> span.
     options: HashMap<(Vec<i32>, String), RawSpan>,
     lines: Vec<String>,
+    /// Element path -> its comments (detached, leading, trailing), as written.
+    comments: HashMap<Vec<i32>, String>,
+    /// Element path -> the options written on it, `(name, value)` in source order.
+    written: HashMap<Vec<i32>, Vec<(String, String)>>,
+    /// The file's imports, as written.
+    imports: Vec<String>,
 }
 
 /// Where a file's positions come from.
@@ -134,6 +140,30 @@ impl SpanSource {
         Some(self.convert(index, raw))
     }
 
+    /// The file's text, when positions come from it.
+    pub fn text(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Text { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The comments attached to the element at `path` (detached, leading and trailing, joined).
+    pub fn comments(&self, path: &[i32]) -> Option<&str> {
+        self.index().comments.get(path).map(String::as_str)
+    }
+
+    /// The options written on the element at `path`, `(name, value)` in source order (empty
+    /// for images, whose options are interpreted).
+    pub fn written_options(&self, path: &[i32]) -> &[(String, String)] {
+        self.index().written.get(path).map_or(&[], Vec::as_slice)
+    }
+
+    /// The file's imports as written (empty when positions do not come from the text).
+    pub fn imports(&self) -> &[String] {
+        &self.index().imports
+    }
+
     /// Converts a raw span given by the editions front-end (same coordinates as source info).
     pub fn raw(&self, raw: RawSpan) -> Span {
         self.convert(self.index(), raw)
@@ -178,6 +208,7 @@ fn index_text(name: &str, text: &str) -> Index {
             add_info(&mut index, info);
         }
         add_uninterpreted(&mut index, &file);
+        index.imports = file.dependency.clone();
     }
     index
 }
@@ -191,10 +222,28 @@ fn add_info(index: &mut Index, info: &SourceCodeInfo) {
         };
         // Keep the first location of a path (the declaration, not later mentions).
         index.spans.entry(loc.path.clone()).or_insert(raw);
+        let mut comments = loc.leading_detached_comments.join("\n");
+        for c in [&loc.leading_comments, &loc.trailing_comments]
+            .into_iter()
+            .flatten()
+        {
+            comments.push('\n');
+            comments.push_str(c);
+        }
+        if !comments.trim().is_empty() {
+            index.comments.entry(loc.path.clone()).or_insert(comments);
+        }
     }
 }
 
 fn add_options(index: &mut Index, path: &[i32], options_field: i32, opts: &[UninterpretedOption]) {
+    if !opts.is_empty() {
+        let written = opts
+            .iter()
+            .map(|o| (editions::option_name(&o.name), option_value(o)))
+            .collect();
+        index.written.insert(path.to_vec(), written);
+    }
     for (i, opt) in opts.iter().enumerate() {
         let mut p = path.to_vec();
         p.extend([options_field, 999, i as i32]);
@@ -204,6 +253,25 @@ fn add_options(index: &mut Index, path: &[i32], options_field: i32, opts: &[Unin
                 .entry((path.to_vec(), editions::option_name(&opt.name)))
                 .or_insert(raw);
         }
+    }
+}
+
+/// An uninterpreted option's value as written (strings quoted, aggregates in braces).
+fn option_value(o: &UninterpretedOption) -> String {
+    if let Some(v) = &o.identifier_value {
+        v.clone()
+    } else if let Some(v) = o.positive_int_value {
+        v.to_string()
+    } else if let Some(v) = o.negative_int_value {
+        v.to_string()
+    } else if let Some(v) = o.double_value {
+        v.to_string()
+    } else if let Some(v) = &o.string_value {
+        format!("{:?}", String::from_utf8_lossy(v))
+    } else if let Some(v) = &o.aggregate_value {
+        format!("{{{}}}", v.split_whitespace().collect::<Vec<_>>().join(" "))
+    } else {
+        String::new()
     }
 }
 

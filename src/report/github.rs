@@ -22,7 +22,7 @@ pub fn render(report: &Report) -> String {
                 "::error file={},title={}::{}\n",
                 prop(path),
                 f.rule,
-                data(&f.message)
+                data(&f.shown_message())
             )),
             (Some(path), Some(s)) => {
                 out.push_str(&format!(
@@ -33,10 +33,14 @@ pub fn render(report: &Report) -> String {
                     s.end_line,
                     s.end_column,
                     f.rule,
-                    data(&f.message)
+                    data(&f.shown_message())
                 ));
             }
-            (None, _) => out.push_str(&format!("::error title={}::{}\n", f.rule, data(&f.message))),
+            (None, _) => out.push_str(&format!(
+                "::error title={}::{}\n",
+                f.rule,
+                data(&f.shown_message())
+            )),
         }
     }
     out

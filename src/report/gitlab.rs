@@ -56,7 +56,7 @@ fn issue(f: &Finding) -> Value {
     json!({
         "type": "issue",
         "check_name": f.rule.as_str(),
-        "description": format!("{}: {}", f.rule, f.message),
+        "description": format!("{}: {}", f.rule, f.shown_message()),
         "categories": ["Compatibility"],
         "severity": "major",
         "fingerprint": fingerprint(f),

@@ -22,7 +22,7 @@ pub fn value(report: &Report) -> Value {
         .map(|f| {
             let s = f.span.unwrap_or(Span::UNKNOWN);
             let located = f.path.is_some() && f.span.is_some();
-            json!({
+            let mut v = json!({
                 "rule": f.rule.as_str(),
                 "categories": super::categories(f, report.version).iter().map(|c| c.id()).collect::<Vec<_>>(),
                 "message": f.message,
@@ -32,7 +32,11 @@ pub fn value(report: &Report) -> Value {
                 "end_line": located.then_some(s.end_line),
                 "end_column": located.then_some(s.end_column),
                 "element": f.element,
-            })
+            });
+            if let Some(h) = &f.hint {
+                v["hint"] = json!(h);
+            }
+            v
         })
         .collect();
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();

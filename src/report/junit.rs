@@ -53,13 +53,16 @@ fn case_name(f: &Finding) -> String {
 /// The text output's line for a finding.
 fn text_line(f: &Finding) -> String {
     match (&f.path, f.span) {
-        (Some(path), None) => format!("{path}: {} {}", f.rule, f.message),
+        (Some(path), None) => format!("{path}: {} {}", f.rule, f.shown_message()),
         _ => {
             let s = f.span.unwrap_or(Span::UNKNOWN);
             let path = f.path.as_deref().unwrap_or(NO_FILE);
             format!(
                 "{path}:{}:{}: {} {}",
-                s.start_line, s.start_column, f.rule, f.message
+                s.start_line,
+                s.start_column,
+                f.rule,
+                f.shown_message()
             )
         }
     }
@@ -127,7 +130,7 @@ pub(crate) fn suites(report: &Report) -> String {
                 "    <testcase classname=\"{rule}\" name=\"{}\"{file}>\n      \
                  <failure message=\"{}\" type=\"{rule}\">{}</failure>\n    </testcase>\n",
                 attr(&case_name(f)),
-                attr(&f.message),
+                attr(&f.shown_message()),
                 escape(&body, false),
                 rule = f.rule,
             );

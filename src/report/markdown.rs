@@ -110,7 +110,7 @@ fn row(out: &mut String, f: &Finding) {
         "| {} | {} | {} |",
         code(&location(f)),
         code(f.rule.as_str()),
-        cell(&f.message)
+        cell(&f.shown_message())
     );
 }
 

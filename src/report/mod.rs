@@ -1,6 +1,7 @@
 //! Printers: one file per output format, all fed by the same findings. The engine never
 //! formats; printers never decide anything.
 
+pub mod diff;
 pub mod fanout;
 pub mod fleet;
 pub(crate) mod github;

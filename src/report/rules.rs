@@ -98,6 +98,27 @@ pub fn markdown() -> String {
     out
 }
 
+/// What the opt-in structural mode changes about a rule (docs/PARITY.md, deliberate differences).
+fn structural_note(rule: crate::breaking::RuleId) -> Option<&'static str> {
+    use crate::breaking::RuleId as R;
+    match rule {
+        R::FIELD_WIRE_COMPATIBLE_TYPE => Some(
+            "Structural mode (off by default; `[breaking] structural = true` or `--structural`, a \
+             deliberate difference from buf): a message or enum type moved to another full name \
+             is not reported when it is structurally wire-identical, recursively: the same field \
+             numbers, kinds and cardinalities (enums: the same numbers).",
+        ),
+        R::FIELD_WIRE_JSON_COMPATIBLE_TYPE => Some(
+            "Structural mode (off by default; `[breaking] structural = true` or `--structural`, a \
+             deliberate difference from buf): a message or enum type moved to another full name \
+             is not reported when it is structurally wire-identical and the JSON names agree, \
+             recursively: the same field numbers, kinds, cardinalities and JSON names (enums: \
+             the same numbers and names).",
+        ),
+        _ => None,
+    }
+}
+
 /// `protosync explain RULE_ID`: the rule, its categories in every configuration version, why it
 /// breaks callers, and an example from the fixture corpus. Unknown ids are errors with the
 /// closest known ones.
@@ -113,6 +134,10 @@ pub fn explain(id: &str) -> anyhow::Result<String> {
         anyhow::bail!("unknown rule {id:?}{hint}");
     };
     let mut out = format!("{}\n\n{}\n\n", rule.id.as_str(), rule.why);
+    if let Some(note) = structural_note(rule.id) {
+        out.push_str(note);
+        out.push_str("\n\n");
+    }
     for v in [Version::V1Beta1, Version::V1, Version::V2] {
         let default = if rule.is_default(v) { " (default)" } else { "" };
         out.push_str(&format!(

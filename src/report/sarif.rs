@@ -210,7 +210,7 @@ fn result(f: &Finding) -> Value {
     r.insert("ruleId".into(), json!(f.rule.as_str()));
     r.insert("ruleIndex".into(), json!(index));
     r.insert("level".into(), json!("error"));
-    r.insert("message".into(), json!({"text": f.message}));
+    r.insert("message".into(), json!({"text": f.shown_message()}));
     if let Some(loc) = location(f) {
         r.insert("locations".into(), json!([loc]));
     }

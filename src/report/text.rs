@@ -9,13 +9,18 @@ pub fn render(report: &Report) -> String {
     for f in &report.findings {
         match (&f.path, f.span) {
             // A file without positions (an image without source info).
-            (Some(path), None) => out.push_str(&format!("{path}: {} {}\n", f.rule, f.message)),
+            (Some(path), None) => {
+                out.push_str(&format!("{path}: {} {}\n", f.rule, f.shown_message()))
+            }
             _ => {
                 let s = f.span.unwrap_or(Span::UNKNOWN);
                 let path = f.path.as_deref().unwrap_or("<input>");
                 out.push_str(&format!(
                     "{path}:{}:{}: {} {}\n",
-                    s.start_line, s.start_column, f.rule, f.message
+                    s.start_line,
+                    s.start_column,
+                    f.rule,
+                    f.shown_message()
                 ));
             }
         }
