@@ -13,6 +13,7 @@ mod package;
 pub mod report;
 pub mod rules;
 mod service;
+pub mod structure;
 
 use std::collections::HashMap;
 
@@ -78,7 +79,7 @@ pub(crate) struct Checker<'a> {
     pub cur: &'a Schema,
     pending: Vec<Pending>,
     /// Structural wire compatibility of moved types, when on.
-    structural: Option<crate::diff::structure::Matcher<'a>>,
+    structural: Option<structure::Matcher<'a>>,
 }
 
 /// How a comparison runs beyond the enabled rules.
@@ -285,7 +286,7 @@ pub fn compare_with(
         pending: Vec::new(),
         structural: options
             .structural
-            .then(|| crate::diff::structure::Matcher::new(prev, cur)),
+            .then(|| structure::Matcher::new(prev, cur)),
     };
     let prev_names = Names::new(prev);
     let cur_names = Names::new(cur);

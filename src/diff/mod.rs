@@ -11,7 +11,6 @@
 pub mod changes;
 pub mod renames;
 pub mod semver;
-pub mod structure;
 mod walk;
 
 use std::collections::HashMap;
