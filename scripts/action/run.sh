@@ -140,33 +140,25 @@ ensure_commit() {
         die "cannot fetch commit $1 from origin: check out with fetch-depth: 0, or set against"
 }
 
-# Annotations with paths from the repository root (protosync's are relative to its input or
-# module root; GitHub resolves `file=` from the top of the checkout). With $1 = true, errors
-# become warnings (the skip label is on).
-fix_annotations() {
-    local soften="$1" top="" line raw path cand p real pat rep
+# The annotations as protosync printed them: its paths are as reached from the working
+# directory. GitHub resolves `file=` from the top of the checkout, so with a working-directory
+# below it the only change is that directory in front. With $1 = true, errors become warnings
+# (the skip label is on).
+soften_annotations() {
+    local soften="$1" top="" here="" offset="" line raw
     top="$(git rev-parse --show-toplevel 2>/dev/null || true)"
     [ -n "${GITHUB_WORKSPACE:-}" ] && top="$(cd "$GITHUB_WORKSPACE" && pwd -P)"
+    here="$(pwd -P)"
+    if [ -n "$top" ] && [[ "$here" == "$top"/* ]]; then
+        offset="${here#"$top"/}/"
+    fi
     while IFS= read -r line || [ -n "$line" ]; do
         if [ "$soften" = true ]; then
             line="${line/#::error /::warning }"
         fi
-        if [[ "$line" =~ ^::(error|warning|notice)\ ([^:]*,)?file=([^,:]*) ]]; then
+        if [ -n "$offset" ] && [[ "$line" =~ ^::(error|warning|notice)\ ([^:]*,)?file=([^,:/][^,:]*) ]]; then
             raw="${BASH_REMATCH[3]}"
-            path="$(gh_unescape_prop "$raw")"
-            real=""
-            for cand in ${annotation_roots[@]+"${annotation_roots[@]}"}; do
-                p="$cand/$path"
-                if [ -e "$p" ]; then
-                    real="$(cd "$(dirname "$p")" && pwd -P)/$(basename "$p")"
-                    break
-                fi
-            done
-            if [ -n "$real" ] && [ -n "$top" ] && [[ "$real" == "$top"/* ]]; then
-                pat="file=$raw"
-                rep="file=$(gh_escape_prop "${real#"$top"/}")"
-                line="${line/"$pat"/"$rep"}"
-            fi
+            line="${line/"file=$raw"/"file=$(gh_escape_prop "$offset")$raw"}"
         fi
         printf '%s\n' "$line"
     done
@@ -334,11 +326,6 @@ args=("$command")
 [ "$command" = breaking ] && args+=("$input")
 [ -n "$against" ] && args+=(--against "$against")
 args+=(${extra[@]+"${extra[@]}"})
-annotation_roots=(.)
-if [ "$command" = breaking ] && [ -d "$input" ]; then
-    annotation_roots=("$input" .)
-fi
-
 ext="$fmt"
 case "$fmt" in text | github) ext=txt ;; markdown) ext=md ;; junit) ext=xml ;; gitlab) ext=json ;; esac
 report="$out/report.$ext"
@@ -390,7 +377,7 @@ fi
 gh_output skipped "$skipped"
 
 if [ "$fmt" = github ]; then
-    fix_annotations "$skipped" <"$report"
+    soften_annotations "$skipped" <"$report"
 else
     cat "$report"
 fi
