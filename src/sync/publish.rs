@@ -225,6 +225,44 @@ pub enum Contents<'a> {
     Planned(&'a [super::fsafe::Change], &'a [u8]),
 }
 
+/// The files a sync commit writes, as (path, new bytes or deletion): from the working tree
+/// (what the lock lists now and listed before, and the lock) or from a planned sync.
+fn planned_files(
+    contents: Contents<'_>,
+    old_lock: Option<&Lock>,
+) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+    let mut planned: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    match contents {
+        Contents::Disk(root) => {
+            let lock_path = root.join(LOCK_FILE);
+            let new_lock = Lock::load(&lock_path)?
+                .ok_or_else(|| anyhow!("{}: missing after the sync", lock_path.display()))?;
+            let mut paths: std::collections::BTreeSet<String> =
+                new_lock.files.keys().cloned().collect();
+            if let Some(old) = old_lock {
+                paths.extend(old.files.keys().cloned());
+            }
+            paths.insert(LOCK_FILE.to_owned());
+            for path in paths {
+                let new = if path == LOCK_FILE || new_lock.files.contains_key(&path) {
+                    Some(
+                        std::fs::read(root.join(&path))
+                            .with_context(|| format!("cannot read {path} to commit it"))?,
+                    )
+                } else {
+                    None
+                };
+                planned.push((path, new));
+            }
+        }
+        Contents::Planned(changes, lock) => {
+            planned.extend(changes.iter().map(|c| (c.path.clone(), c.new.clone())));
+            planned.push((LOCK_FILE.to_owned(), Some(lock.to_vec())));
+        }
+    }
+    Ok(planned)
+}
+
 fn build_tree(
     repo: &Repository,
     base_tree: &git2::Tree<'_>,
@@ -246,36 +284,7 @@ fn build_tree(
     let old_lock = blob_text(&in_repo(LOCK_FILE))
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| Lock::parse(Path::new(LOCK_FILE), &t).ok());
-    // (path, new bytes or deletion)
-    let mut planned: Vec<(String, Option<Vec<u8>>)> = Vec::new();
-    match contents {
-        Contents::Disk(root) => {
-            let lock_path = root.join(LOCK_FILE);
-            let new_lock = Lock::load(&lock_path)?
-                .ok_or_else(|| anyhow!("{}: missing after the sync", lock_path.display()))?;
-            let mut paths: std::collections::BTreeSet<String> =
-                new_lock.files.keys().cloned().collect();
-            if let Some(old) = &old_lock {
-                paths.extend(old.files.keys().cloned());
-            }
-            paths.insert(LOCK_FILE.to_owned());
-            for path in paths {
-                let new = if path == LOCK_FILE || new_lock.files.contains_key(&path) {
-                    Some(
-                        std::fs::read(root.join(&path))
-                            .with_context(|| format!("cannot read {path} to commit it"))?,
-                    )
-                } else {
-                    None
-                };
-                planned.push((path, new));
-            }
-        }
-        Contents::Planned(changes, lock) => {
-            planned.extend(changes.iter().map(|c| (c.path.clone(), c.new.clone())));
-            planned.push((LOCK_FILE.to_owned(), Some(lock.to_vec())));
-        }
-    }
+    let planned = planned_files(contents, old_lock.as_ref())?;
     let mut update = git2::build::TreeUpdateBuilder::new();
     let mut files = Vec::new();
     for (path, new) in planned {
@@ -481,7 +490,6 @@ pub fn publish_in(
     let base_commit = repo.find_commit(base_commit)?;
     let base_tree = base_commit.tree()?;
     let (tree_id, files, base_lock_commit) = build_tree(repo, &base_tree, contents, prefix)?;
-    let empty = tree_id == base_tree.id();
 
     let url = if opts.push || opts.pr {
         Some(remote_url(repo, &opts.remote)?)
@@ -504,46 +512,131 @@ pub fn publish_in(
         branch_deleted: false,
         note: None,
     };
-    let name = contract_name(&cfg.contract.repo);
-
-    if empty {
+    let remote = Remote {
+        link: link.as_ref(),
+        forge: forge.as_deref(),
+    };
+    if tree_id == base_tree.id() {
         // The base branch already matches the contract: nothing to propose.
-        report.note = Some(format!("{base} already matches the contract"));
-        if let Some(forge) = &forge {
-            if let Some(pr) = forge.find_open(&branch, &base)? {
-                forge.close(
-                    pr.number,
-                    &format!(
-                        "Closed by protosync: `{base}` already matches `{}` at `{}`, so this update is no longer needed.",
-                        cfg.contract.repo,
-                        sync.contract.commit.as_deref().map(short).unwrap_or("?")
-                    ),
-                )?;
-                report.outcome = Outcome::Closed;
-                report.pull_request = Some(pr);
-            }
-        }
-        if let (true, Some(link)) = (opts.delete_branch, &link) {
-            let remote_ref = format!("refs/protosync/remote/{branch}");
-            if let Some(tip) = link.fetch_branch(repo, &branch, &remote_ref)? {
-                if let Some(foreign) = foreign_commit(repo, tip, base_commit.id())? {
-                    report.note = Some(format!(
-                        "{base} already matches the contract; branch {branch} has a commit protosync did not make ({foreign}): not deleted"
-                    ));
-                } else {
-                    link.push(repo, &format!(":refs/heads/{branch}"))?;
-                    report.branch_deleted = true;
-                }
-            }
-        }
+        retire(repo, &base_commit, cfg, sync, opts, remote, &mut report)?;
         return Ok(report);
     }
+    let Some(reuse) = commit(
+        repo,
+        &base_commit,
+        tree_id,
+        cfg,
+        sync,
+        link.as_ref(),
+        &mut report,
+    )?
+    else {
+        return Ok(report);
+    };
+    if let Some(link) = &link {
+        if !reuse {
+            link.push(repo, &format!("+refs/heads/{branch}:refs/heads/{branch}"))?;
+            report.pushed = true;
+            report.outcome = Outcome::Pushed;
+        }
+    }
+    if let Some(forge) = forge.as_deref() {
+        let name = contract_name(&cfg.contract.repo);
+        let title = opts
+            .title
+            .clone()
+            .unwrap_or_else(|| pull_request::title(sync, &name));
+        let body = match &opts.body {
+            Some(text) => pull_request::custom_body(text, sync),
+            None => pull_request::body(sync, &files, base_lock_commit.as_deref()),
+        };
+        propose(
+            forge,
+            reuse,
+            NewPullRequest {
+                head: branch,
+                base,
+                title,
+                body,
+                draft: opts.draft,
+                labels: opts.labels.clone(),
+                reviewers: opts.reviewers.clone(),
+            },
+            &mut report,
+        )?;
+    }
+    Ok(report)
+}
 
-    // Where the branch is now: locally, and on the remote when pushing. A commit protosync
-    // did not make on either is someone's work: leave the branch alone.
+/// Where a sync is published: the remote pushed to and the forge its pull request is on.
+#[derive(Clone, Copy)]
+struct Remote<'a> {
+    link: Option<&'a Link>,
+    forge: Option<&'a dyn forge::Forge>,
+}
+
+/// The base branch already matches the contract: closes the open pull request of the sync
+/// branch (with a comment) and, with `--delete-branch`, deletes the branch on the remote
+/// unless it holds someone else's commit.
+fn retire(
+    repo: &Repository,
+    base_commit: &git2::Commit<'_>,
+    cfg: &SyncConfig,
+    sync: &SyncReport,
+    opts: &PublishOptions,
+    remote: Remote<'_>,
+    report: &mut PublishReport,
+) -> Result<()> {
+    let (branch, base) = (report.branch.clone(), report.base.clone());
+    report.note = Some(format!("{base} already matches the contract"));
+    if let Some(forge) = remote.forge {
+        if let Some(pr) = forge.find_open(&branch, &base)? {
+            forge.close(
+                pr.number,
+                &format!(
+                    "Closed by protosync: `{base}` already matches `{}` at `{}`, so this update is no longer needed.",
+                    cfg.contract.repo,
+                    sync.contract.commit.as_deref().map(short).unwrap_or("?")
+                ),
+            )?;
+            report.outcome = Outcome::Closed;
+            report.pull_request = Some(pr);
+        }
+    }
+    if let (true, Some(link)) = (opts.delete_branch, remote.link) {
+        let remote_ref = format!("refs/protosync/remote/{branch}");
+        if let Some(tip) = link.fetch_branch(repo, &branch, &remote_ref)? {
+            if let Some(foreign) = foreign_commit(repo, tip, base_commit.id())? {
+                report.note = Some(format!(
+                    "{base} already matches the contract; branch {branch} has a commit protosync did not make ({foreign}): not deleted"
+                ));
+            } else {
+                link.push(repo, &format!(":refs/heads/{branch}"))?;
+                report.branch_deleted = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Puts the sync commit (tree `tree_id` on `base_commit`) on the sync branch: the branch's
+/// commit when it already is that commit (locally or on the remote), else a new one. Returns
+/// whether the commit was reused, or `None` when the branch holds a commit protosync did not
+/// make (someone's work: left alone, `report` says so).
+fn commit(
+    repo: &Repository,
+    base_commit: &git2::Commit<'_>,
+    tree_id: Oid,
+    cfg: &SyncConfig,
+    sync: &SyncReport,
+    link: Option<&Link>,
+    report: &mut PublishReport,
+) -> Result<Option<bool>> {
+    let branch = report.branch.clone();
+    // Where the branch is now: locally, and on the remote when pushing.
     let local = repo.refname_to_id(&format!("refs/heads/{branch}")).ok();
     let remote_ref = format!("refs/protosync/remote/{branch}");
-    let existing = match &link {
+    let existing = match link {
         Some(link) => link.fetch_branch(repo, &branch, &remote_ref)?,
         None => local,
     };
@@ -554,7 +647,7 @@ pub fn publish_in(
             report.note = Some(format!(
                 "branch {branch} has a commit protosync did not make {place} ({foreign}); left alone"
             ));
-            return Ok(report);
+            return Ok(None);
         }
     }
     let reuse = existing.filter(|tip| {
@@ -569,13 +662,14 @@ pub fn publish_in(
             let tree = repo.find_tree(tree_id)?;
             let to = sync.contract.commit.clone().unwrap_or_default();
             let message = format!(
-                "protosync: sync {name} to {}\n\nUpdates the vendored copy of {} (ref {}) to {to}.\n\n{TRAILER} {}\nProtosync-Commit: {to}\n",
+                "protosync: sync {} to {}\n\nUpdates the vendored copy of {} (ref {}) to {to}.\n\n{TRAILER} {}\nProtosync-Commit: {to}\n",
+                contract_name(&cfg.contract.repo),
                 short(&to),
                 cfg.contract.repo,
                 sync.contract.ref_,
                 cfg.contract.repo,
             );
-            repo.commit(None, &author, &committer, &message, &tree, &[&base_commit])?
+            repo.commit(None, &author, &committer, &message, &tree, &[base_commit])?
         }
     };
     repo.reference(
@@ -590,53 +684,39 @@ pub fn publish_in(
     } else {
         Outcome::Committed
     };
-    if let Some(link) = &link {
-        if reuse.is_none() {
-            link.push(repo, &format!("+refs/heads/{branch}:refs/heads/{branch}"))?;
-            report.pushed = true;
-            report.outcome = Outcome::Pushed;
+    Ok(Some(reuse.is_some()))
+}
+
+/// Opens the pull request `new` describes, or updates the open one of its branch (left as it
+/// is when the branch already carried this update and it says the same).
+fn propose(
+    forge: &dyn forge::Forge,
+    reused: bool,
+    new: NewPullRequest,
+    report: &mut PublishReport,
+) -> Result<()> {
+    match forge.find_open(&new.head, &new.base)? {
+        // The branch already carries this update: the pull request describes it.
+        Some(pr) if reused || (pr.title == new.title && pr.body == new.body) => {
+            report.outcome = if report.pushed {
+                Outcome::Updated
+            } else {
+                Outcome::Unchanged
+            };
+            report.pull_request = Some(pr);
+        }
+        Some(pr) => {
+            let pr = forge.update(pr.number, &new.title, &new.body, &new.labels)?;
+            report.outcome = Outcome::Updated;
+            report.pull_request = Some(pr);
+        }
+        None => {
+            let pr = forge.create(&new)?;
+            report.outcome = Outcome::Created;
+            report.pull_request = Some(pr);
         }
     }
-    if let Some(forge) = &forge {
-        let title = opts
-            .title
-            .clone()
-            .unwrap_or_else(|| pull_request::title(sync, &name));
-        let body = match &opts.body {
-            Some(text) => pull_request::custom_body(text, sync),
-            None => pull_request::body(sync, &files, base_lock_commit.as_deref()),
-        };
-        match forge.find_open(&branch, &base)? {
-            // The branch already carries this update: the pull request describes it.
-            Some(pr) if reuse.is_some() || (pr.title == title && pr.body == body) => {
-                report.outcome = if report.pushed {
-                    Outcome::Updated
-                } else {
-                    Outcome::Unchanged
-                };
-                report.pull_request = Some(pr);
-            }
-            Some(pr) => {
-                let pr = forge.update(pr.number, &title, &body, &opts.labels)?;
-                report.outcome = Outcome::Updated;
-                report.pull_request = Some(pr);
-            }
-            None => {
-                let pr = forge.create(&NewPullRequest {
-                    head: branch.clone(),
-                    base: base.clone(),
-                    title,
-                    body,
-                    draft: opts.draft,
-                    labels: opts.labels.clone(),
-                    reviewers: opts.reviewers.clone(),
-                })?;
-                report.outcome = Outcome::Created;
-                report.pull_request = Some(pr);
-            }
-        }
-    }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
