@@ -304,6 +304,8 @@ impl Api {
     /// Calls `method path` (path starting with `/`, query included, every value encoded with
     /// [`encode`]) with an optional JSON body; returns the JSON answer of a 2xx (`Null` when
     /// empty). Retries 429, 5xx, GitHub's rate-limit 403 and network errors with backoff.
+    // long: one retry loop; each answer decides (return, wait and retry, fail) with the same
+    // attempt count, so the branches stay together.
     pub fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
         let shown = path.split('?').next().unwrap_or(path);
         let what = format!("{}: {} {}", self.label, method.as_str(), shown);
