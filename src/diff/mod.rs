@@ -88,6 +88,7 @@ fn sort(changes: &mut [Change]) {
 /// Marks the changes breaking findings are about: the first change of one of the rule's kinds
 /// on the finding's element (or its old name), else on an element inside it; a finding that no
 /// change accounts for becomes a `changed` change of its own.
+// long: the change index and the matching of each finding share the maps built at the top.
 fn attach(changes: &mut Vec<Change>, findings: &[Finding], prev: &Schema, cur: &Schema) {
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();

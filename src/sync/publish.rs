@@ -95,6 +95,23 @@ pub struct PublishReport {
     pub note: Option<String>,
 }
 
+impl PublishReport {
+    /// Nothing done yet on `branch` (proposed against `base`) for a commit of `files`.
+    fn unchanged(branch: &str, base: &str, files: Vec<CommittedFile>) -> PublishReport {
+        PublishReport {
+            outcome: Outcome::Unchanged,
+            branch: branch.to_owned(),
+            base: base.to_owned(),
+            commit: None,
+            files,
+            pushed: false,
+            pull_request: None,
+            branch_deleted: false,
+            note: None,
+        }
+    }
+}
+
 /// `contracts` for `https://github.com/acme/contracts.git` or `../contracts`.
 pub fn contract_name(repo: &str) -> String {
     let trimmed = repo.trim_end_matches('/');
@@ -491,27 +508,8 @@ pub fn publish_in(
     let base_tree = base_commit.tree()?;
     let (tree_id, files, base_lock_commit) = build_tree(repo, &base_tree, contents, prefix)?;
 
-    let url = if opts.push || opts.pr {
-        Some(remote_url(repo, &opts.remote)?)
-    } else {
-        None
-    };
-    let link = url.as_deref().map(Link::new).transpose()?;
-    let forge = match (&url, opts.pr) {
-        (Some(url), true) => Some(forge_client(url, opts)?),
-        _ => None,
-    };
-    let mut report = PublishReport {
-        outcome: Outcome::Unchanged,
-        branch: branch.clone(),
-        base: base.clone(),
-        commit: None,
-        files: files.clone(),
-        pushed: false,
-        pull_request: None,
-        branch_deleted: false,
-        note: None,
-    };
+    let (link, forge) = connect(repo, opts)?;
+    let mut report = PublishReport::unchanged(&branch, &base, files.clone());
     let remote = Remote {
         link: link.as_ref(),
         forge: forge.as_deref(),
@@ -566,6 +564,24 @@ pub fn publish_in(
         )?;
     }
     Ok(report)
+}
+
+/// The remote to push to (with `--push`) and the forge of its pull request (with `--pr`).
+fn connect(
+    repo: &Repository,
+    opts: &PublishOptions,
+) -> Result<(Option<Link>, Option<Box<dyn forge::Forge>>)> {
+    if !(opts.push || opts.pr) {
+        return Ok((None, None));
+    }
+    let url = remote_url(repo, &opts.remote)?;
+    let link = Link::new(&url)?;
+    let forge = if opts.pr {
+        Some(forge_client(&url, opts)?)
+    } else {
+        None
+    };
+    Ok((Some(link), forge))
 }
 
 /// Where a sync is published: the remote pushed to and the forge its pull request is on.

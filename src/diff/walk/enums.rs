@@ -3,6 +3,7 @@
 use super::*;
 
 impl<'s> Walk<'s> {
+    // long: pairs enums by name, then by structure, and emits added/deleted/renamed in one pass.
     pub(super) fn enums(
         &mut self,
         pf: &[&'s File],

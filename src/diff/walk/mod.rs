@@ -460,6 +460,7 @@ impl<'s> Walk<'s> {
     }
 
     /// Messages; returns the (previous, current) full names of renamed or moved ones.
+    // long: pairs messages by name, then by structure, and emits added/deleted/renamed/moved in one pass.
     fn messages(&mut self, m: &Matches) -> Vec<(String, String)> {
         let mut names: Vec<&'s str> = self
             .prev_msgs
@@ -560,6 +561,7 @@ impl<'s> Walk<'s> {
         parents
     }
 
+    // long: one block per compared attribute of a message pair, each emitting its change.
     fn message_pair(&mut self, pf: &'s File, pm: &'s Message, cf: &'s File, cm: &'s Message) {
         let el = cm.full_name.as_str();
         let at = || Self::at(cf, &cm.path);
@@ -733,6 +735,7 @@ impl<'s> Walk<'s> {
         renames::type_text(f)
     }
 
+    // long: one block per compared attribute of a field pair, each emitting its change.
     fn field_pair(&mut self, pf: &'s File, p: &'s Field, cf: &'s File, f: &'s Field) {
         let el = f.full_name.as_str();
         let at = || Self::at(cf, &f.path);
