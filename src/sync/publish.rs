@@ -566,11 +566,14 @@ pub fn publish_in(
     Ok(report)
 }
 
+/// A forge client for the remote's host.
+type ForgeClient = Box<dyn forge::Forge>;
+
 /// The remote to push to (with `--push`) and the forge of its pull request (with `--pr`).
 fn connect(
     repo: &Repository,
     opts: &PublishOptions,
-) -> Result<(Option<Link>, Option<Box<dyn forge::Forge>>)> {
+) -> Result<(Option<Link>, Option<ForgeClient>)> {
     if !(opts.push || opts.pr) {
         return Ok((None, None));
     }
