@@ -228,19 +228,7 @@ fn one(
     let changed = &proposal.changed;
     let at = format!("the proposed contract ({})", opts.contract_dir.display());
     let targets = crate::sync::plan::select(cfg, &proposal.protos, &at)?;
-    // Root-relative paths the service pins (its lock) and would vendor (its mappings).
-    let strip = |from: &str| -> Option<String> {
-        if root.is_empty() {
-            Some(from.to_owned())
-        } else {
-            from.strip_prefix(&format!("{root}/")).map(str::to_owned)
-        }
-    };
-    let pinned_rels: BTreeMap<String, String> = lock
-        .files
-        .iter()
-        .filter_map(|(path, f)| strip(&f.from).map(|rel| (rel, path.clone())))
-        .collect();
+    let pinned_rels = pinned_rels(lock, &root);
     let mut vendored: BTreeSet<String> = targets.iter().map(|t| t.rel.clone()).collect();
     vendored.extend(pinned_rels.keys().cloned());
     result.changed_files = vendored.intersection(changed).cloned().collect();
@@ -251,34 +239,12 @@ fn one(
 
     let pinned_commit = git2::Oid::from_str(&lock.contract.commit)?;
     let pinned = pinned_protos(cfg, lock, pinned_commit, &root, opts, local)?;
-    let prev_targets: Vec<String> = pinned_rels
-        .keys()
-        .filter(|rel| pinned.contains_key(*rel))
-        .cloned()
-        .collect();
-    let report = pipeline::compare_targets(
-        TargetTree {
-            tree: SourceTree {
-                files: pinned,
-                includes: Vec::new(),
-            },
-            targets: prev_targets,
-            label: format!(
-                "{} pinned contract {}",
-                service.name,
-                input::short(&pinned_commit)
-            ),
-        },
-        TargetTree {
-            tree: SourceTree {
-                files: proposal.protos.clone(),
-                includes: Vec::new(),
-            },
-            targets: targets.iter().map(|t| t.rel.clone()).collect(),
-            label: "the proposed contract".to_owned(),
-        },
-        &ws.layout,
-        &crate::config::rules::Overrides::default(),
+    let report = compare_pinned(
+        service,
+        ws,
+        (pinned, pinned_commit, &pinned_rels),
+        &proposal,
+        &targets,
     )?;
     result.findings = impact_findings(&report, &targets, &pinned_rels, &root);
     if result.findings.is_empty() {
@@ -308,6 +274,65 @@ fn one(
         )),
     }
     Ok(result)
+}
+
+/// Contract-root-relative path → service path of each file the service's lock pins.
+fn pinned_rels(lock: &crate::sync::lock::Lock, root: &str) -> BTreeMap<String, String> {
+    let strip = |from: &str| -> Option<String> {
+        if root.is_empty() {
+            Some(from.to_owned())
+        } else {
+            from.strip_prefix(&format!("{root}/")).map(str::to_owned)
+        }
+    };
+    lock.files
+        .iter()
+        .filter_map(|(path, f)| strip(&f.from).map(|rel| (rel, path.clone())))
+        .collect()
+}
+
+/// The pinned copy (the files, their commit, the lock's root-relative paths) against the
+/// proposed contract, under the service's own `[breaking]` rules.
+fn compare_pinned(
+    service: &Service,
+    ws: &crate::sync::workspace::Workspace,
+    (pinned, pinned_commit, pinned_rels): (
+        BTreeMap<String, std::sync::Arc<str>>,
+        git2::Oid,
+        &BTreeMap<String, String>,
+    ),
+    proposal: &Proposal,
+    targets: &[crate::sync::plan::Target],
+) -> Result<pipeline::BreakingReport> {
+    let prev_targets: Vec<String> = pinned_rels
+        .keys()
+        .filter(|rel| pinned.contains_key(*rel))
+        .cloned()
+        .collect();
+    pipeline::compare_targets(
+        TargetTree {
+            tree: SourceTree {
+                files: pinned,
+                includes: Vec::new(),
+            },
+            targets: prev_targets,
+            label: format!(
+                "{} pinned contract {}",
+                service.name,
+                input::short(&pinned_commit)
+            ),
+        },
+        TargetTree {
+            tree: SourceTree {
+                files: proposal.protos.clone(),
+                includes: Vec::new(),
+            },
+            targets: targets.iter().map(|t| t.rel.clone()).collect(),
+            label: "the proposed contract".to_owned(),
+        },
+        &ws.layout,
+        &crate::config::rules::Overrides::default(),
+    )
 }
 
 /// The proposed contract under `root`, read once per contract root and shared by the workers.
