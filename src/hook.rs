@@ -124,8 +124,9 @@ fn shown(path: &Path) -> String {
         .to_string()
 }
 
-/// Installs (or updates) protosync's pre-commit hook; returns what was done, for the user.
-pub fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<String> {
+/// The configuration the hook will check (`config`, else the one found from the working
+/// directory), which must parse, as a path in the repository's working tree.
+fn config_in_tree(repo: &Repository, config: Option<&Path>) -> Result<String> {
     let workdir = repo
         .workdir()
         .ok_or_else(|| {
@@ -141,7 +142,7 @@ pub fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<
         .map_err(|e| anyhow!("cannot open {}: {e}", config.display()))?;
     // The configuration must parse: a hook that fails on every commit helps nobody.
     crate::sync::workspace::Workspace::load(&config)?;
-    let rel = config
+    Ok(config
         .strip_prefix(&workdir)
         .map_err(|_| {
             anyhow!(
@@ -151,7 +152,12 @@ pub fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<
             )
         })?
         .to_string_lossy()
-        .replace('\\', "/");
+        .replace('\\', "/"))
+}
+
+/// Installs (or updates) protosync's pre-commit hook; returns what was done, for the user.
+pub fn install(repo: &Repository, config: Option<&Path>, force: bool) -> Result<String> {
+    let rel = config_in_tree(repo, config)?;
     let args = check_args(&rel);
     let exe = std::env::current_exe().ok();
     let text = script(&args, exe.as_deref());

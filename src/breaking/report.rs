@@ -159,36 +159,40 @@ impl RuleSet {
             }
             kept.push(f);
         }
-        // Modules that share one configuration (several roots) share its allowances: an
-        // allowance is unused when no module used it, and is reported once.
-        let used_places: std::collections::HashSet<&str> = rules
-            .iter()
-            .enumerate()
-            .flat_map(|(mi, m)| {
-                let used = &used[mi];
-                m.allow
-                    .iter()
-                    .enumerate()
-                    .filter(move |(i, _)| used[*i])
-                    .map(|(_, a)| a.place.as_str())
-            })
-            .collect();
-        let mut unused: Vec<Allowance> = Vec::new();
-        for m in rules {
-            for a in &m.allow {
-                if !used_places.contains(a.place.as_str())
-                    && !unused.iter().any(|u| u.place == a.place)
-                {
-                    unused.push(a.clone());
-                }
-            }
-        }
         Filtered {
             findings: kept,
-            unused_allowances: unused,
+            unused_allowances: unused_allowances(rules, &used),
             allowed,
         }
     }
+}
+
+/// The allowances no finding used (`used[module][allowance]`). Modules that share one
+/// configuration (several roots) share its allowances: an allowance is unused when no module
+/// used it, and is reported once.
+fn unused_allowances(rules: &[ModuleRules], used: &[Vec<bool>]) -> Vec<Allowance> {
+    let used_places: std::collections::HashSet<&str> = rules
+        .iter()
+        .enumerate()
+        .flat_map(|(mi, m)| {
+            let used = &used[mi];
+            m.allow
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| used[*i])
+                .map(|(_, a)| a.place.as_str())
+        })
+        .collect();
+    let mut unused: Vec<Allowance> = Vec::new();
+    for m in rules {
+        for a in &m.allow {
+            if !used_places.contains(a.place.as_str()) && !unused.iter().any(|u| u.place == a.place)
+            {
+                unused.push(a.clone());
+            }
+        }
+    }
+    unused
 }
 
 /// A path filter: a file or directory (prefix at a `/` boundary), or a glob.

@@ -136,6 +136,14 @@ pub struct Prepared {
     pub prefix: String,
 }
 
+/// The directory of the service's configuration file inside the repository ("" at the top).
+fn config_dir(config: &str) -> String {
+    match config.rsplit_once('/') {
+        Some((p, _)) => p.to_owned(),
+        None => String::new(),
+    }
+}
+
 /// Fetches a service's base branch into the cache and reads what its sync needs from it.
 pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
     let spec = input::Spec {
@@ -150,10 +158,7 @@ pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
     let repo = git2::Repository::open(&fetched.path)?;
     let (workspace, files, prefix) = {
         let tree = repo.find_commit(fetched.commit)?.tree()?;
-        let prefix = match service.config.rsplit_once('/') {
-            Some((p, _)) => p.to_owned(),
-            None => String::new(),
-        };
+        let prefix = config_dir(&service.config);
         let in_repo = |rel: &str| {
             if prefix.is_empty() {
                 rel.to_owned()
@@ -224,23 +229,7 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
     let prepared = prepare(service, &opts.load)?;
     crate::trace::since(&format!("{}: fetch and read", service.name), t);
     let t = Instant::now();
-    let ws = &prepared.workspace;
-    // Planned in memory: nothing is written; the publish step commits the plan.
-    let sync_opts = SyncOptions {
-        ref_: opts.ref_.clone(),
-        dry_run: true,
-        allow_breaking: opts.allow_breaking,
-        force: false,
-        load: opts.load.clone(),
-    };
-    let mut report = run::run_sync_on(ws, &sync_opts, false, None, prepared.files.clone())?;
-    if !opts.dry_run {
-        // Planned dry, published for real: report it as the update it is.
-        report.dry_run = false;
-        if report.outcome == SyncOutcome::DryRun {
-            report.outcome = SyncOutcome::Updated;
-        }
-    }
+    let report = planned_sync(&prepared, opts)?;
     crate::trace::since(&format!("{}: sync", service.name), t);
     let affected = !report.plan.changes.is_empty();
     let text = crate::report::sync::sync_text(&report, false, true);
@@ -257,75 +246,16 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
         publish: None,
         text,
     };
-    match report.outcome {
-        SyncOutcome::RefusedBreaking => {
-            result.verdict = Verdict::Skipped;
-            result.detail = format!(
-                "breaking update ({} finding{}); rerun with --allow-breaking to open the pull request anyway",
-                report.breaking.findings.len(),
-                if report.breaking.findings.len() == 1 { "" } else { "s" }
-            );
-            return Ok(result);
-        }
-        SyncOutcome::RefusedLocalEdits => {
-            result.verdict = Verdict::Skipped;
-            result.detail = format!(
-                "the service's copy has local edits ({}); they must be resolved in the service",
-                report
-                    .plan
-                    .conflicts
-                    .iter()
-                    .map(|c| c.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return Ok(result);
-        }
-        _ => {}
-    }
-    if opts.dry_run {
-        result.verdict = if affected || report.outcome == SyncOutcome::DryRun {
-            Verdict::Skipped
-        } else {
-            Verdict::Unchanged
-        };
-        result.detail = if result.verdict == Verdict::Skipped {
-            format!(
-                "dry run: would update {} file{}",
-                report.plan.changes.len(),
-                if report.plan.changes.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            )
-        } else {
-            "in sync".to_owned()
-        };
+    if let Some(why) = refusal(&report) {
+        result.verdict = Verdict::Skipped;
+        result.detail = why;
         return Ok(result);
     }
-    let publish_opts = PublishOptions {
-        branch: None,
-        base: Some(service.branch.clone()),
-        push: true,
-        remote: service.repo.clone(),
-        pr: true,
-        draft: opts.draft,
-        labels: opts.labels.clone(),
-        reviewers: opts.reviewers.clone(),
-        forge: service.forge,
-        api_url: opts.api_url.clone(),
-        ..PublishOptions::default()
-    };
-    let published = publish::publish_in(
-        &prepared.repo,
-        &prepared.prefix,
-        (&service.branch, prepared.base),
-        publish::Contents::Planned(&report.plan.writes, report.plan.lock_bytes.as_bytes()),
-        &ws.cfg,
-        &report,
-        &publish_opts,
-    )?;
+    if opts.dry_run {
+        (result.verdict, result.detail) = dry_run_verdict(&report, affected);
+        return Ok(result);
+    }
+    let published = publish_planned(service, opts, &prepared, &report)?;
     result.verdict = match published.outcome {
         publish::Outcome::Created => Verdict::Created,
         publish::Outcome::Updated | publish::Outcome::Pushed | publish::Outcome::Committed => {
@@ -346,6 +276,109 @@ fn one(service: &Service, opts: &FanoutOptions) -> Result<ServiceResult> {
     result.pull_request = published.pull_request.as_ref().map(|p| p.url.clone());
     result.publish = Some(published);
     Ok(result)
+}
+
+/// The service's sync, planned in memory: nothing is written; the publish step commits the plan.
+fn planned_sync(prepared: &Prepared, opts: &FanoutOptions) -> Result<run::SyncReport> {
+    let sync_opts = SyncOptions {
+        ref_: opts.ref_.clone(),
+        dry_run: true,
+        allow_breaking: opts.allow_breaking,
+        force: false,
+        load: opts.load.clone(),
+    };
+    let mut report = run::run_sync_on(
+        &prepared.workspace,
+        &sync_opts,
+        false,
+        None,
+        prepared.files.clone(),
+    )?;
+    if !opts.dry_run {
+        // Planned dry, published for real: report it as the update it is.
+        report.dry_run = false;
+        if report.outcome == SyncOutcome::DryRun {
+            report.outcome = SyncOutcome::Updated;
+        }
+    }
+    Ok(report)
+}
+
+/// Why the sync refused to update the service, when it did.
+fn refusal(report: &run::SyncReport) -> Option<String> {
+    match report.outcome {
+        SyncOutcome::RefusedBreaking => Some(format!(
+            "breaking update ({} finding{}); rerun with --allow-breaking to open the pull request anyway",
+            report.breaking.findings.len(),
+            if report.breaking.findings.len() == 1 { "" } else { "s" }
+        )),
+        SyncOutcome::RefusedLocalEdits => Some(format!(
+            "the service's copy has local edits ({}); they must be resolved in the service",
+            report
+                .plan
+                .conflicts
+                .iter()
+                .map(|c| c.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => None,
+    }
+}
+
+/// The verdict and detail of a dry run: what it would update, or in sync.
+fn dry_run_verdict(report: &run::SyncReport, affected: bool) -> (Verdict, String) {
+    let verdict = if affected || report.outcome == SyncOutcome::DryRun {
+        Verdict::Skipped
+    } else {
+        Verdict::Unchanged
+    };
+    let detail = if verdict == Verdict::Skipped {
+        format!(
+            "dry run: would update {} file{}",
+            report.plan.changes.len(),
+            if report.plan.changes.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )
+    } else {
+        "in sync".to_owned()
+    };
+    (verdict, detail)
+}
+
+/// Commits the planned update on the service's branch, pushes it and opens or updates its
+/// pull request.
+fn publish_planned(
+    service: &Service,
+    opts: &FanoutOptions,
+    prepared: &Prepared,
+    report: &run::SyncReport,
+) -> Result<PublishReport> {
+    let publish_opts = PublishOptions {
+        branch: None,
+        base: Some(service.branch.clone()),
+        push: true,
+        remote: service.repo.clone(),
+        pr: true,
+        draft: opts.draft,
+        labels: opts.labels.clone(),
+        reviewers: opts.reviewers.clone(),
+        forge: service.forge,
+        api_url: opts.api_url.clone(),
+        ..PublishOptions::default()
+    };
+    publish::publish_in(
+        &prepared.repo,
+        &prepared.prefix,
+        (&service.branch, prepared.base),
+        publish::Contents::Planned(&report.plan.writes, report.plan.lock_bytes.as_bytes()),
+        &prepared.workspace.cfg,
+        report,
+        &publish_opts,
+    )
 }
 
 /// 1 when a service failed, else 0.

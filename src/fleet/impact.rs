@@ -224,33 +224,11 @@ fn one(
         usages: Vec::new(),
         seconds: 0.0,
     };
-    let proposal = {
-        let mut cache = proposals.lock().expect("proposals");
-        match cache.get(&root) {
-            Some(p) => p.clone(),
-            None => {
-                let p = std::sync::Arc::new(proposal(&opts.contract_dir, against, &root)?);
-                cache.insert(root.clone(), p.clone());
-                p
-            }
-        }
-    };
+    let proposal = cached_proposal(proposals, opts, against, &root)?;
     let changed = &proposal.changed;
     let at = format!("the proposed contract ({})", opts.contract_dir.display());
     let targets = crate::sync::plan::select(cfg, &proposal.protos, &at)?;
-    // Root-relative paths the service pins (its lock) and would vendor (its mappings).
-    let strip = |from: &str| -> Option<String> {
-        if root.is_empty() {
-            Some(from.to_owned())
-        } else {
-            from.strip_prefix(&format!("{root}/")).map(str::to_owned)
-        }
-    };
-    let pinned_rels: BTreeMap<String, String> = lock
-        .files
-        .iter()
-        .filter_map(|(path, f)| strip(&f.from).map(|rel| (rel, path.clone())))
-        .collect();
+    let pinned_rels = pinned_rels(lock, &root);
     let mut vendored: BTreeSet<String> = targets.iter().map(|t| t.rel.clone()).collect();
     vendored.extend(pinned_rels.keys().cloned());
     result.changed_files = vendored.intersection(changed).cloned().collect();
@@ -259,84 +237,16 @@ fn one(
         return Ok(result);
     }
 
-    // The pinned copy: the contract at the lock's commit, from this repository when it has the
-    // commit, else from the service's contract URL.
     let pinned_commit = git2::Oid::from_str(&lock.contract.commit)?;
-    let blobs = input::git::BlobCache::default();
-    let pinned = match local.filter(|r| r.find_commit(pinned_commit).is_ok()) {
-        Some(repo) => {
-            let label = format!("contract@{}", input::short(&pinned_commit));
-            let subdir = (!root.is_empty()).then_some(root.as_str());
-            input::git::read_commit(repo, pinned_commit, subdir, &label, &blobs)?.files
-        }
-        None => {
-            let contract =
-                crate::sync::contract::Contract::open(cfg, &lock.contract.commit, &opts.load)?;
-            contract.protos(pinned_commit, &root, &blobs)?
-        }
-    };
-    let pinned: BTreeMap<String, std::sync::Arc<str>> = pinned
-        .into_iter()
-        .filter(|(k, _)| k.ends_with(".proto"))
-        .collect();
-    let prev_targets: Vec<String> = pinned_rels
-        .keys()
-        .filter(|rel| pinned.contains_key(*rel))
-        .cloned()
-        .collect();
-    let report = pipeline::compare_targets(
-        TargetTree {
-            tree: SourceTree {
-                files: pinned,
-                includes: Vec::new(),
-            },
-            targets: prev_targets,
-            label: format!(
-                "{} pinned contract {}",
-                service.name,
-                input::short(&pinned_commit)
-            ),
-        },
-        TargetTree {
-            tree: SourceTree {
-                files: proposal.protos.clone(),
-                includes: Vec::new(),
-            },
-            targets: targets.iter().map(|t| t.rel.clone()).collect(),
-            label: "the proposed contract".to_owned(),
-        },
-        &ws.layout,
-        &crate::config::rules::Overrides::default(),
+    let pinned = pinned_protos(cfg, lock, pinned_commit, &root, opts, local)?;
+    let report = compare_pinned(
+        service,
+        ws,
+        (pinned, pinned_commit, &pinned_rels),
+        &proposal,
+        &targets,
     )?;
-    let service_path: BTreeMap<&str, &str> = targets
-        .iter()
-        .map(|t| (t.rel.as_str(), t.path.as_str()))
-        .chain(pinned_rels.iter().map(|(r, p)| (r.as_str(), p.as_str())))
-        .collect();
-    let in_repo = |rel: &str| {
-        if root.is_empty() {
-            rel.to_owned()
-        } else {
-            format!("{root}/{rel}")
-        }
-    };
-    result.findings = report
-        .findings
-        .iter()
-        .map(|f: &Finding| {
-            let rel = f.path.as_deref().or(f.against_path.as_deref());
-            let located = f.path.is_some();
-            ImpactFinding {
-                rule: f.rule.as_str().to_owned(),
-                message: f.message.clone(),
-                element: f.element.clone(),
-                contract_path: rel.map(in_repo),
-                line: f.span.filter(|_| located).map(|s| s.start_line),
-                column: f.span.filter(|_| located).map(|s| s.start_column),
-                service_path: rel.and_then(|r| service_path.get(r)).map(|s| s.to_string()),
-            }
-        })
-        .collect();
+    result.findings = impact_findings(&report, &targets, &pinned_rels, &root);
     if result.findings.is_empty() {
         result.verdict = Verdict::Compatible;
         result.detail = format!(
@@ -364,6 +274,151 @@ fn one(
         )),
     }
     Ok(result)
+}
+
+/// Contract-root-relative path → service path of each file the service's lock pins.
+fn pinned_rels(lock: &crate::sync::lock::Lock, root: &str) -> BTreeMap<String, String> {
+    let strip = |from: &str| -> Option<String> {
+        if root.is_empty() {
+            Some(from.to_owned())
+        } else {
+            from.strip_prefix(&format!("{root}/")).map(str::to_owned)
+        }
+    };
+    lock.files
+        .iter()
+        .filter_map(|(path, f)| strip(&f.from).map(|rel| (rel, path.clone())))
+        .collect()
+}
+
+/// The pinned copy (the files, their commit, the lock's root-relative paths) against the
+/// proposed contract, under the service's own `[breaking]` rules.
+fn compare_pinned(
+    service: &Service,
+    ws: &crate::sync::workspace::Workspace,
+    (pinned, pinned_commit, pinned_rels): (
+        BTreeMap<String, std::sync::Arc<str>>,
+        git2::Oid,
+        &BTreeMap<String, String>,
+    ),
+    proposal: &Proposal,
+    targets: &[crate::sync::plan::Target],
+) -> Result<pipeline::BreakingReport> {
+    let prev_targets: Vec<String> = pinned_rels
+        .keys()
+        .filter(|rel| pinned.contains_key(*rel))
+        .cloned()
+        .collect();
+    pipeline::compare_targets(
+        TargetTree {
+            tree: SourceTree {
+                files: pinned,
+                includes: Vec::new(),
+            },
+            targets: prev_targets,
+            label: format!(
+                "{} pinned contract {}",
+                service.name,
+                input::short(&pinned_commit)
+            ),
+        },
+        TargetTree {
+            tree: SourceTree {
+                files: proposal.protos.clone(),
+                includes: Vec::new(),
+            },
+            targets: targets.iter().map(|t| t.rel.clone()).collect(),
+            label: "the proposed contract".to_owned(),
+        },
+        &ws.layout,
+        &crate::config::rules::Overrides::default(),
+    )
+}
+
+/// The proposed contract under `root`, read once per contract root and shared by the workers.
+fn cached_proposal(
+    proposals: &Proposals,
+    opts: &ImpactOptions,
+    against: &input::Loaded,
+    root: &str,
+) -> Result<std::sync::Arc<Proposal>> {
+    let mut cache = proposals.lock().expect("proposals");
+    Ok(match cache.get(root) {
+        Some(p) => p.clone(),
+        None => {
+            let p = std::sync::Arc::new(proposal(&opts.contract_dir, against, root)?);
+            cache.insert(root.to_owned(), p.clone());
+            p
+        }
+    })
+}
+
+/// The pinned copy's .proto files: the contract at the lock's commit, from this repository when
+/// it has the commit, else from the service's contract URL.
+fn pinned_protos(
+    cfg: &crate::sync::config::SyncConfig,
+    lock: &crate::sync::lock::Lock,
+    pinned_commit: git2::Oid,
+    root: &str,
+    opts: &ImpactOptions,
+    local: Option<&git2::Repository>,
+) -> Result<BTreeMap<String, std::sync::Arc<str>>> {
+    let blobs = input::git::BlobCache::default();
+    let pinned = match local.filter(|r| r.find_commit(pinned_commit).is_ok()) {
+        Some(repo) => {
+            let label = format!("contract@{}", input::short(&pinned_commit));
+            let subdir = (!root.is_empty()).then_some(root);
+            input::git::read_commit(repo, pinned_commit, subdir, &label, &blobs)?.files
+        }
+        None => {
+            let contract =
+                crate::sync::contract::Contract::open(cfg, &lock.contract.commit, &opts.load)?;
+            contract.protos(pinned_commit, root, &blobs)?
+        }
+    };
+    Ok(pinned
+        .into_iter()
+        .filter(|(k, _)| k.ends_with(".proto"))
+        .collect())
+}
+
+/// The report's findings, each located in the contract repository and, where the service
+/// vendors or pins the file, in the service.
+fn impact_findings(
+    report: &pipeline::BreakingReport,
+    targets: &[crate::sync::plan::Target],
+    pinned_rels: &BTreeMap<String, String>,
+    root: &str,
+) -> Vec<ImpactFinding> {
+    let service_path: BTreeMap<&str, &str> = targets
+        .iter()
+        .map(|t| (t.rel.as_str(), t.path.as_str()))
+        .chain(pinned_rels.iter().map(|(r, p)| (r.as_str(), p.as_str())))
+        .collect();
+    let in_repo = |rel: &str| {
+        if root.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{root}/{rel}")
+        }
+    };
+    report
+        .findings
+        .iter()
+        .map(|f: &Finding| {
+            let rel = f.path.as_deref().or(f.against_path.as_deref());
+            let located = f.path.is_some();
+            ImpactFinding {
+                rule: f.rule.as_str().to_owned(),
+                message: f.message.clone(),
+                element: f.element.clone(),
+                contract_path: rel.map(in_repo),
+                line: f.span.filter(|_| located).map(|s| s.start_line),
+                column: f.span.filter(|_| located).map(|s| s.start_column),
+                service_path: rel.and_then(|r| service_path.get(r)).map(|s| s.to_string()),
+            }
+        })
+        .collect()
 }
 
 /// The service's own fields and RPCs (outside its vendored directories) whose type is a broken
@@ -413,6 +468,16 @@ fn own_usages(prepared: &Prepared, findings: &[ImpactFinding]) -> Result<Vec<Usa
     }
     let compiled = crate::compile::compile_targets(tree, own, "service").map_err(|e| anyhow!(e))?;
     let schema = crate::model::build(&compiled);
+    Ok(usages_in(&schema, &full, findings))
+}
+
+/// The fields and RPCs of `schema` whose type is a broken element or contains one; `full` maps
+/// root-relative paths to repository paths.
+fn usages_in(
+    schema: &crate::model::Schema,
+    full: &BTreeMap<String, String>,
+    findings: &[ImpactFinding],
+) -> Vec<Usage> {
     // A type is broken when a finding is about it or about something inside it.
     let broken = |ty: &str| -> Option<String> {
         findings
@@ -452,7 +517,7 @@ fn own_usages(prepared: &Prepared, findings: &[ImpactFinding]) -> Result<Vec<Usa
             }
         }
     }
-    Ok(out.into_iter().collect())
+    out.into_iter().collect()
 }
 
 /// 1 when a service would break (unless `--fail-on never`), else 0.

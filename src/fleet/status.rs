@@ -351,19 +351,7 @@ fn one(
 
     // Local edits: the files against the lock alone (no contract needed).
     let t = Instant::now();
-    if let Some(lock) = &ws.lock {
-        let views = plan::views(&ws.cfg, Some(lock), prepared.files.clone(), None);
-        row.edited = views
-            .iter()
-            .filter_map(|v| {
-                let state = v.state(false);
-                state.is_drift().then(|| EditedFile {
-                    path: v.path.clone(),
-                    state,
-                })
-            })
-            .collect();
-    }
+    row.edited = edited_files(&prepared);
     row.timings.drift = t.elapsed().as_secs_f64();
 
     // The dry sync: head, distance, changes and breaking findings.
@@ -388,57 +376,107 @@ fn one(
         Err(_) => None,
     };
     if let Some(oid) = pinned_oid {
-        let time = [local, cached.as_ref()]
-            .into_iter()
-            .flatten()
-            .find_map(|r| r.find_commit(oid).ok().map(|c| c.time().seconds()));
-        if let Some(time) = time {
-            row.pinned_at = Some(rfc3339(time));
-            row.pinned_age_seconds = Some((now - time).max(0));
-        }
+        set_pinned_age(&mut row, oid, [local, cached.as_ref()], now);
     }
     match report {
-        Ok(report) => {
-            row.head = report.contract.commit.clone();
-            row.behind = report.contract.behind_commits;
-            if row.behind.is_none() {
-                // A shallow cache may lack the pinned commit; this repository may have both.
-                if let (Some(local), Some(pin), Some(head)) = (
-                    local,
-                    pinned_oid,
-                    row.head
-                        .as_deref()
-                        .and_then(|h| git2::Oid::from_str(h).ok()),
-                ) {
-                    if local.find_commit(pin).is_ok() && local.find_commit(head).is_ok() {
-                        row.behind = local
-                            .graph_ahead_behind(head, pin)
-                            .ok()
-                            .map(|(ahead, _)| ahead);
-                    }
-                }
-            }
-            row.changes = Some(report.plan.changes.len());
-            row.breaking = Some(report.breaking.findings.len());
-            row.conflicts = Some(report.plan.conflicts.len());
-            row.findings = report
-                .breaking
-                .findings
-                .iter()
-                .map(|f| FleetFinding {
-                    rule: f.rule.as_str(),
-                    path: f.path.clone(),
-                    line: f.span.map(|s| s.start_line),
-                    message: f.message.clone(),
-                })
-                .collect();
-        }
+        Ok(report) => record_sync(&mut row, &report, local, pinned_oid),
         Err(e) => row.error = Some(format!("{e:#}")),
     }
     row.timings.drift += t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    row.pull_request = if !opts.forge {
+    row.pull_request = pull_request_state(service, opts, &ws.cfg.contract.repo, forges);
+    row.timings.forge = t.elapsed().as_secs_f64();
+    row.status = status_of(&row);
+    row.colour = row.status.colour();
+    row
+}
+
+/// The service's files that differ from its lock (the lock alone, no contract needed).
+fn edited_files(prepared: &fanout::Prepared) -> Vec<EditedFile> {
+    if let Some(lock) = &prepared.workspace.lock {
+        let views = plan::views(
+            &prepared.workspace.cfg,
+            Some(lock),
+            prepared.files.clone(),
+            None,
+        );
+        return views
+            .iter()
+            .filter_map(|v| {
+                let state = v.state(false);
+                state.is_drift().then(|| EditedFile {
+                    path: v.path.clone(),
+                    state,
+                })
+            })
+            .collect();
+    }
+    Vec::new()
+}
+
+/// When the pinned commit was made and how old it is, from the first repository that has it.
+fn set_pinned_age(row: &mut Row, oid: git2::Oid, repos: [Option<&git2::Repository>; 2], now: i64) {
+    let time = repos
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.find_commit(oid).ok().map(|c| c.time().seconds()));
+    if let Some(time) = time {
+        row.pinned_at = Some(rfc3339(time));
+        row.pinned_age_seconds = Some((now - time).max(0));
+    }
+}
+
+/// What the dry sync found: head, distance, changes and breaking findings.
+fn record_sync(
+    row: &mut Row,
+    report: &run::SyncReport,
+    local: Option<&git2::Repository>,
+    pinned_oid: Option<git2::Oid>,
+) {
+    row.head = report.contract.commit.clone();
+    row.behind = report.contract.behind_commits;
+    if row.behind.is_none() {
+        // A shallow cache may lack the pinned commit; this repository may have both.
+        if let (Some(local), Some(pin), Some(head)) = (
+            local,
+            pinned_oid,
+            row.head
+                .as_deref()
+                .and_then(|h| git2::Oid::from_str(h).ok()),
+        ) {
+            if local.find_commit(pin).is_ok() && local.find_commit(head).is_ok() {
+                row.behind = local
+                    .graph_ahead_behind(head, pin)
+                    .ok()
+                    .map(|(ahead, _)| ahead);
+            }
+        }
+    }
+    row.changes = Some(report.plan.changes.len());
+    row.breaking = Some(report.breaking.findings.len());
+    row.conflicts = Some(report.plan.conflicts.len());
+    row.findings = report
+        .breaking
+        .findings
+        .iter()
+        .map(|f| FleetFinding {
+            rule: f.rule.as_str(),
+            path: f.path.clone(),
+            line: f.span.map(|s| s.start_line),
+            message: f.message.clone(),
+        })
+        .collect();
+}
+
+/// The open sync pull request, or why it is unknown (the forge not asked).
+fn pull_request_state(
+    service: &Service,
+    opts: &FleetOptions,
+    contract_repo: &str,
+    forges: &ForgeMemo,
+) -> PullRequestState {
+    if !opts.forge {
         PullRequestState::Unknown {
             why: if opts.load.offline {
                 "--offline: the forge was not asked".to_owned()
@@ -447,13 +485,9 @@ fn one(
             },
         }
     } else {
-        let branch = format!("protosync/{}", contract_name(&ws.cfg.contract.repo));
+        let branch = format!("protosync/{}", contract_name(contract_repo));
         open_pull_request(service, &branch, opts.api_url.as_deref(), forges)
-    };
-    row.timings.forge = t.elapsed().as_secs_f64();
-    row.status = status_of(&row);
-    row.colour = row.status.colour();
-    row
+    }
 }
 
 fn status_of(row: &Row) -> Status {

@@ -380,32 +380,11 @@ impl Fetcher<'_> {
                     self.url.display,
                     redirect_refusal(self.url, &self.auth, &message).unwrap_or_default()
                 ),
-                None => {
-                    let mut hint = String::new();
-                    if message.contains("404") || message.contains("403") {
-                        hint.push_str(match &self.auth.token {
-                            Some(_) => {
-                                "; check the URL, and that the token can read the repository"
-                            }
-                            None => {
-                                "; check the URL (a private repository needs PROTOSYNC_GIT_TOKEN)"
-                            }
-                        });
-                    }
-                    if message.contains("hostkey") {
-                        hint.push_str(&format!(
-                            "; is {} in ~/.ssh/known_hosts? (add it with ssh-keyscan)",
-                            self.url.host
-                        ));
-                    }
-                    hint.push_str(&timeout_hint(&message));
-                    if self.had_cache {
-                        hint.push_str(
-                            "; the cache holds an earlier fetch: add --offline to use it",
-                        );
-                    }
-                    anyhow!("cannot fetch {}: {message}{hint}", self.url.display)
-                }
+                None => anyhow!(
+                    "cannot fetch {}: {message}{}",
+                    self.url.display,
+                    self.failure_hint(&message)
+                ),
             };
             return Err(FetchError {
                 error,
@@ -417,24 +396,51 @@ impl Fetcher<'_> {
             .map(|heads| heads.iter().map(|h| h.name().to_owned()).collect())
             .unwrap_or_default();
         if crate::trace::enabled() {
-            let stats = remote.stats();
-            let depth_text = match depth {
-                DEPTH_FULL => "full".to_owned(),
-                DEPTH_UNSHALLOW => "unshallow".to_owned(),
-                d => d.to_string(),
-            };
-            trace_since(
-                &format!(
-                    "fetch {} [{}] depth {depth_text}: {} objects, {} bytes",
-                    self.url.display,
-                    refspecs.join(" "),
-                    stats.received_objects(),
-                    stats.received_bytes()
-                ),
-                start,
-            );
+            self.trace_fetch(&remote, refspecs, depth, start);
         }
         Ok(Advertised { names })
+    }
+
+    /// What to try after a failed fetch, from libgit2's message (`""` when nothing applies).
+    fn failure_hint(&self, message: &str) -> String {
+        let mut hint = String::new();
+        if message.contains("404") || message.contains("403") {
+            hint.push_str(match &self.auth.token {
+                Some(_) => "; check the URL, and that the token can read the repository",
+                None => "; check the URL (a private repository needs PROTOSYNC_GIT_TOKEN)",
+            });
+        }
+        if message.contains("hostkey") {
+            hint.push_str(&format!(
+                "; is {} in ~/.ssh/known_hosts? (add it with ssh-keyscan)",
+                self.url.host
+            ));
+        }
+        hint.push_str(&timeout_hint(&message));
+        if self.had_cache {
+            hint.push_str("; the cache holds an earlier fetch: add --offline to use it");
+        }
+        hint
+    }
+
+    /// Traces what a fetch received.
+    fn trace_fetch(&self, remote: &git2::Remote, refspecs: &[String], depth: i32, start: Instant) {
+        let stats = remote.stats();
+        let depth_text = match depth {
+            DEPTH_FULL => "full".to_owned(),
+            DEPTH_UNSHALLOW => "unshallow".to_owned(),
+            d => d.to_string(),
+        };
+        trace_since(
+            &format!(
+                "fetch {} [{}] depth {depth_text}: {} objects, {} bytes",
+                self.url.display,
+                refspecs.join(" "),
+                stats.received_objects(),
+                stats.received_bytes()
+            ),
+            start,
+        );
     }
 
     /// The credentials callback: the ssh agent for ssh (user from the URL, else `git`); for

@@ -80,6 +80,17 @@ fn ansi(status: Status) -> &'static str {
 /// The table, the details (breaking findings, edited files, errors, why pull requests are
 /// unknown) and the totals.
 pub fn text(fleet: &Fleet, colour: bool) -> String {
+    let mut out = table(fleet, colour);
+    out.push_str(&details(fleet));
+    out.push_str(&unknown_pull_requests(fleet));
+    out.push('\n');
+    out.push_str(&summary_line(fleet));
+    out.push('\n');
+    out
+}
+
+/// One row per service under the column heads, the status coloured when `colour`.
+fn table(fleet: &Fleet, colour: bool) -> String {
     let head = [
         "SERVICE",
         "STATUS",
@@ -144,6 +155,12 @@ pub fn text(fleet: &Fleet, colour: bool) -> String {
         out.push_str(&line(cells, Some(r.status)));
     }
 
+    out
+}
+
+/// The breaking findings, edited files and errors, each under its heading (none when empty).
+fn details(fleet: &Fleet) -> String {
+    let mut out = String::new();
     let name_width = fleet
         .services
         .iter()
@@ -204,7 +221,12 @@ pub fn text(fleet: &Fleet, colour: bool) -> String {
             ));
         }
     }
-    // Why pull requests are unknown, once per reason (usually: no token).
+    out
+}
+
+/// Why pull requests are unknown, once per reason (usually: no token).
+fn unknown_pull_requests(fleet: &Fleet) -> String {
+    let mut out = String::new();
     let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
     for r in fleet.services.iter().filter(|r| r.error.is_none()) {
         if let PullRequestState::Unknown { why } = &r.pull_request {
@@ -226,9 +248,6 @@ pub fn text(fleet: &Fleet, colour: bool) -> String {
             out.push_str(&format!("  {who}: {why}\n"));
         }
     }
-    out.push('\n');
-    out.push_str(&summary_line(fleet));
-    out.push('\n');
     out
 }
 
@@ -544,56 +563,66 @@ fn chart(fleet: &Fleet) -> String {
             .cmp(&a.behind.map(|x| x as i64).unwrap_or(-1))
             .then_with(|| a.name.cmp(&b.name))
     });
-    let (label_w, bar_w, row_h, bar_h) = (170.0_f64, 460.0_f64, 22.0_f64, 16.0_f64);
     if rows.len() <= 40 {
-        let max = rows
-            .iter()
-            .filter_map(|r| r.behind)
-            .max()
-            .unwrap_or(0)
-            .max(1) as f64;
-        let height = rows.len() as f64 * row_h + 8.0;
-        let width = label_w + bar_w + 60.0;
-        let mut out = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"commits behind the contract head, per service\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">"
-        );
-        for (i, r) in rows.iter().enumerate() {
-            let y = 4.0 + i as f64 * row_h;
-            let name: String = if r.name.chars().count() > 22 {
-                r.name.chars().take(21).collect::<String>() + "…"
-            } else {
-                r.name.clone()
-            };
-            out.push_str(&format!(
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1f2328\">{}</text>",
-                label_w - 8.0,
-                y + bar_h - 3.0,
-                escape(&name)
-            ));
-            let (w, shown) = match r.behind {
-                Some(b) => ((b as f64 / max * bar_w).max(3.0), b.to_string()),
-                None => (bar_w * 0.04, "?".to_owned()),
-            };
-            out.push_str(&format!(
-                "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{bar_h}\" rx=\"2\" fill=\"{}\"><title>{}: {}</title></rect>",
-                fill(r.status),
-                escape(&r.name),
-                escape(&match r.behind {
-                    Some(b) => plural(b, "commit behind", "commits behind"),
-                    None => "commits behind unknown".to_owned(),
-                })
-            ));
-            out.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\" fill=\"#1f2328\">{}</text>",
-                label_w + w + 6.0,
-                y + bar_h - 3.0,
-                escape(&shown)
-            ));
-        }
-        out.push_str("</svg>");
-        return out;
+        bar_chart(&rows)
+    } else {
+        histogram(&rows)
     }
-    // A histogram: services per bucket of commits behind.
+}
+
+/// One bar per service (in the order given), its length the commits it is behind.
+fn bar_chart(rows: &[&Row]) -> String {
+    let (label_w, bar_w, row_h, bar_h) = (170.0_f64, 460.0_f64, 22.0_f64, 16.0_f64);
+    let max = rows
+        .iter()
+        .filter_map(|r| r.behind)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let height = rows.len() as f64 * row_h + 8.0;
+    let width = label_w + bar_w + 60.0;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"commits behind the contract head, per service\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">"
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * row_h;
+        let name: String = if r.name.chars().count() > 22 {
+            r.name.chars().take(21).collect::<String>() + "…"
+        } else {
+            r.name.clone()
+        };
+        out.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1f2328\">{}</text>",
+            label_w - 8.0,
+            y + bar_h - 3.0,
+            escape(&name)
+        ));
+        let (w, shown) = match r.behind {
+            Some(b) => ((b as f64 / max * bar_w).max(3.0), b.to_string()),
+            None => (bar_w * 0.04, "?".to_owned()),
+        };
+        out.push_str(&format!(
+            "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{bar_h}\" rx=\"2\" fill=\"{}\"><title>{}: {}</title></rect>",
+            fill(r.status),
+            escape(&r.name),
+            escape(&match r.behind {
+                Some(b) => plural(b, "commit behind", "commits behind"),
+                None => "commits behind unknown".to_owned(),
+            })
+        ));
+        out.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\" fill=\"#1f2328\">{}</text>",
+            label_w + w + 6.0,
+            y + bar_h - 3.0,
+            escape(&shown)
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Services per bucket of commits behind (`?` for unknown), with the bar colour of each.
+fn histogram_counts(rows: &[&Row]) -> Vec<(String, usize, &'static str)> {
     let buckets: [(&str, usize, usize); 8] = [
         ("0", 0, 0),
         ("1", 1, 1),
@@ -604,7 +633,7 @@ fn chart(fleet: &Fleet) -> String {
         ("21–50", 21, 50),
         (">50", 51, usize::MAX),
     ];
-    let mut counts: Vec<(String, usize, &str)> = buckets
+    let mut counts: Vec<(String, usize, &'static str)> = buckets
         .iter()
         .map(|(label, lo, hi)| {
             let n = rows
@@ -624,6 +653,12 @@ fn chart(fleet: &Fleet) -> String {
         rows.iter().filter(|r| r.behind.is_none()).count(),
         fill(Status::Unknown),
     ));
+    counts
+}
+
+/// A histogram: services per bucket of commits behind.
+fn histogram(rows: &[&Row]) -> String {
+    let counts = histogram_counts(rows);
     let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
     let (col_w, plot_h) = (56.0_f64, 180.0_f64);
     let width = col_w * counts.len() as f64 + 20.0;

@@ -78,14 +78,11 @@ pub fn check(config_path: &Path, opts: &CheckOptions) -> Result<CheckReport> {
     })
 }
 
-/// The checks of `check` on `files` (the vendored files and lock-listed paths, as
-/// [`plan::scan`] returns them); `breaking` runs last.
-fn check_files(
+/// The lock (when missing) and the files that differ from it.
+fn drift_of(
     ws: &Workspace,
-    files: std::collections::BTreeMap<String, Vec<u8>>,
-    opts: &CheckOptions,
-    breaking: impl FnOnce() -> Result<Option<BreakingReport>>,
-) -> Result<CheckReport> {
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Vec<FileStatus> {
     let mut drift = Vec::new();
     if ws.lock.is_none() {
         drift.push(FileStatus {
@@ -102,6 +99,18 @@ fn check_files(
             drift.push(fs);
         }
     }
+    drift
+}
+
+/// The checks of `check` on `files` (the vendored files and lock-listed paths, as
+/// [`plan::scan`] returns them); `breaking` runs last.
+fn check_files(
+    ws: &Workspace,
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    opts: &CheckOptions,
+    breaking: impl FnOnce() -> Result<Option<BreakingReport>>,
+) -> Result<CheckReport> {
+    let drift = drift_of(ws, &files);
 
     let (behind, behind_unknown) = if ws.lock.is_none() {
         (None, Some("no protosync.lock".to_owned()))

@@ -135,24 +135,7 @@ impl Lock {
                 at(raw.version.span().start)
             );
         }
-        let c = &raw.contract;
-        for (key, value) in [("contract.repo", &c.repo), ("contract.ref", &c.ref_)] {
-            if value.get_ref().trim().is_empty() {
-                bail!("{}: {key}: must not be empty", at(value.span().start));
-            }
-        }
-        if !is_lower_hex(c.commit.get_ref(), &[40, 64]) {
-            bail!(
-                "{}: contract.commit: {:?} is not a full commit id (40 or 64 lowercase hex digits)",
-                at(c.commit.span().start),
-                c.commit.get_ref()
-            );
-        }
-        let contract = LockedContract {
-            repo: c.repo.get_ref().clone(),
-            ref_: c.ref_.get_ref().clone(),
-            commit: c.commit.get_ref().clone(),
-        };
+        let contract = locked_contract(&raw.contract, &places)?;
         let mut files = BTreeMap::new();
         let mut first_seen: BTreeMap<String, String> = BTreeMap::new();
         for (i, f) in raw.file.iter().enumerate() {
@@ -239,6 +222,28 @@ fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// The `[contract]` table, checked: repo and ref not empty, commit a full commit id.
+fn locked_contract(c: &RawContract, places: &Places) -> Result<LockedContract> {
+    let at = |offset: usize| places.at(offset);
+    for (key, value) in [("contract.repo", &c.repo), ("contract.ref", &c.ref_)] {
+        if value.get_ref().trim().is_empty() {
+            bail!("{}: {key}: must not be empty", at(value.span().start));
+        }
+    }
+    if !is_lower_hex(c.commit.get_ref(), &[40, 64]) {
+        bail!(
+            "{}: contract.commit: {:?} is not a full commit id (40 or 64 lowercase hex digits)",
+            at(c.commit.span().start),
+            c.commit.get_ref()
+        );
+    }
+    Ok(LockedContract {
+        repo: c.repo.get_ref().clone(),
+        ref_: c.ref_.get_ref().clone(),
+        commit: c.commit.get_ref().clone(),
+    })
 }
 
 #[cfg(test)]

@@ -28,21 +28,6 @@ use super::lex::{Kind, Tok};
 use super::lift::{option_name, Post};
 use super::OtherFeatureSetting;
 
-/// The core features edition 2024 introduced: name, enum type, the values they may take.
-pub(super) type CoreFeature = (&'static str, &'static str, &'static [&'static str]);
-pub(super) const CORE_FEATURES_2024: &[CoreFeature] = &[
-    (
-        "enforce_naming_style",
-        "google.protobuf.FeatureSet.EnforceNamingStyle",
-        &["STYLE2024", "STYLE_LEGACY"],
-    ),
-    (
-        "default_symbol_visibility",
-        "google.protobuf.FeatureSet.VisibilityFeature.DefaultSymbolVisibility",
-        &["EXPORT_ALL", "EXPORT_TOP_LEVEL", "LOCAL_ALL", "STRICT"],
-    ),
-];
-
 /// A message or enum of an edition-2024 file that other files may not use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalSymbol {

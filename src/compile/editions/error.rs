@@ -6,8 +6,6 @@ use std::ops::Range;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
-use super::rewrite::Growth;
-
 // ---------------------------------------------------------------------------------------------
 // Errors and positions
 
@@ -188,6 +186,23 @@ pub(super) fn into_protox(mut errors: Vec<LowerError>) -> protox::Error {
     let mut first = errors.remove(0);
     first.related = errors;
     protox::Error::new(first)
+}
+
+/// Bytes inserted into the lowered source (only when the edition statement is too short).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Growth {
+    pub(super) at: usize,
+    pub(super) len: usize,
+}
+
+impl Growth {
+    pub(super) fn to_original(self, offset: usize) -> usize {
+        if offset <= self.at {
+            offset
+        } else {
+            offset.saturating_sub(self.len).max(self.at)
+        }
+    }
 }
 
 /// protox-parse errors keep their own source (the lowered text, same lines); the few whose

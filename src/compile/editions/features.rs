@@ -208,3 +208,18 @@ pub(super) const LANGUAGE_FEATURES: [LanguageFeatures; 3] = [
 /// Core `FeatureSet` fields that exist but are not available in edition 2023.
 pub(super) const LATER_CORE_FEATURES: &[&str] =
     &["enforce_naming_style", "default_symbol_visibility"];
+
+/// The core features edition 2024 introduced: name, enum type, the values they may take.
+pub(super) type CoreFeature = (&'static str, &'static str, &'static [&'static str]);
+pub(super) const CORE_FEATURES_2024: &[CoreFeature] = &[
+    (
+        "enforce_naming_style",
+        "google.protobuf.FeatureSet.EnforceNamingStyle",
+        &["STYLE2024", "STYLE_LEGACY"],
+    ),
+    (
+        "default_symbol_visibility",
+        "google.protobuf.FeatureSet.VisibilityFeature.DefaultSymbolVisibility",
+        &["EXPORT_ALL", "EXPORT_TOP_LEVEL", "LOCAL_ALL", "STRICT"],
+    ),
+];

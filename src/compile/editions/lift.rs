@@ -7,12 +7,13 @@ use std::ops::Range;
 use prost_reflect::prost_types::uninterpreted_option::NamePart;
 use prost_reflect::prost_types::{FileDescriptorProto, SourceCodeInfo, UninterpretedOption};
 
-use super::edition_2024::CORE_FEATURES_2024;
 use super::elements::{
     elem_mut, elem_ref, feature_chain, set_uninterpreted, uninterpreted, with, Elem, ElemKind,
 };
 use super::error::{contains, span4, Ctx, LowerError};
-use super::features::{Feature, LanguageFeatures, LANGUAGE_FEATURES, LATER_CORE_FEATURES};
+use super::features::{
+    Feature, LanguageFeatures, CORE_FEATURES_2024, LANGUAGE_FEATURES, LATER_CORE_FEATURES,
+};
 use super::lex::{Kind, Lexer, Tok};
 use super::rewrite::{matching_close, DefaultEntry};
 use super::{FeatureSetting, OtherFeatureSetting};

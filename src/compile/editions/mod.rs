@@ -94,11 +94,11 @@ pub(crate) use lift::option_name;
 
 use edition_2024::Scan2024;
 use elements::{feature_chain, walk, TypeIndex};
-use error::{into_protox, map_parse_error, span4, Ctx};
+use error::{into_protox, map_parse_error, span4, Ctx, Growth};
 use imports::drop_feature_imports;
 use lex::{string_contents, Kind, Lexer, Tok};
 use lift::{compact_span, Post};
-use rewrite::{blank, edition_statement, write_syntax, EditionStatement, Growth, Scan};
+use rewrite::{blank, edition_statement, write_syntax, EditionStatement, Scan};
 
 /// Editions [`lower`] accepts.
 pub const SUPPORTED_EDITIONS: &[&str] = &["2023", "2024"];

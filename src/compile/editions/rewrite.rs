@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::error::{Ctx, LowerError};
+use super::error::{Ctx, Growth, LowerError};
 use super::lex::{string_contents, Kind, Tok};
 
 // ---------------------------------------------------------------------------------------------
@@ -246,23 +246,6 @@ pub(super) fn blank(buf: &mut [u8], range: Range<usize>) {
     for b in &mut buf[range] {
         if *b != b'\n' && *b != b'\r' {
             *b = b' ';
-        }
-    }
-}
-
-/// Bytes inserted into the lowered source (only when the edition statement is too short).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Growth {
-    pub(super) at: usize,
-    pub(super) len: usize,
-}
-
-impl Growth {
-    pub(super) fn to_original(self, offset: usize) -> usize {
-        if offset <= self.at {
-            offset
-        } else {
-            offset.saturating_sub(self.len).max(self.at)
         }
     }
 }

@@ -8,7 +8,7 @@ use prost_reflect::prost_types::field_options::{CType, JsType};
 use prost_reflect::prost_types::{DescriptorProto, FieldDescriptorProto};
 
 use super::super::{At, Ctx, Issue};
-use super::messages::{bool_field, declarations_of, enum_number, is_scalar_type_name};
+use super::common::{bool_field, declarations_of, enum_number, is_scalar_type_name};
 use super::{features_outside_editions, is_lite, join, to_camel_case, with, FileCtx, Syntax};
 use crate::compile::editions::Feature;
 use crate::compile::to_json_name;

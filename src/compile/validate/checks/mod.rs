@@ -1,6 +1,7 @@
 //! The checks, one function per element kind, in the order protoc's `DescriptorBuilder` makes
 //! them. Messages are protoc's words (docs/PARITY.md, "Acceptance"). This file holds the
-//! file-level and enum checks and the shared context; `messages` and `fields` the rest.
+//! file-level and enum checks and the shared context; `messages` and `fields` the rest,
+//! `common` the option readers both of them use.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -11,11 +12,13 @@ use prost_reflect::{DynamicMessage, FileDescriptor, Value};
 
 use super::{At, Ctx, EditionInfo, Issue};
 
+mod common;
 mod fields;
 mod messages;
 
+use common::bool_field;
 use fields::{duplicate_extension, field};
-use messages::{bool_field, message};
+use messages::message;
 
 /// The file's syntax as protoc sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
