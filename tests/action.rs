@@ -1090,8 +1090,8 @@ fn without_a_release_asset_protosync_is_built_with_cargo_and_cached() {
 // ---------------------------------------------------------------------------------------------
 // action.yml and the workflows
 
-fn yaml(path: &Path) -> serde_yaml::Value {
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap())
+fn yaml(path: &Path) -> serde_norway::Value {
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -929,7 +929,7 @@ fn check_reports_breaking_changes_of_the_services_own_protos() {
     ]);
     assert_code(&o, 1);
     assert!(
-        stdout(&o).starts_with("::error file=acme/svc/v1/svc.proto,line=9,col=3,"),
+        stdout(&o).starts_with("::error file=proto/acme/svc/v1/svc.proto,line=9,col=3,"),
         "{}",
         stdout(&o)
     );
@@ -961,7 +961,8 @@ fn behind_is_a_warning_unless_fail_behind() {
     );
     let o = w.run(&["check", "--format", "github"]);
     assert!(
-        stdout(&o).starts_with("::warning title=protosync: behind the contract::"),
+        stdout(&o)
+            .starts_with("::warning file=protosync.lock,title=protosync%3A behind the contract::"),
         "{}",
         stdout(&o)
     );

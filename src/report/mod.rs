@@ -3,7 +3,7 @@
 
 pub mod fanout;
 pub mod fleet;
-pub(crate) mod github;
+pub mod github;
 pub(crate) mod gitlab;
 pub mod impact;
 mod json;
@@ -28,6 +28,8 @@ pub enum Format {
     Github,
     Sarif,
     Junit,
+    /// JUnit without the `file` and `line` attributes, valid against the strict Jenkins XSD.
+    JunitStrict,
     Gitlab,
     Markdown,
 }
@@ -39,6 +41,7 @@ impl Format {
         Format::Github,
         Format::Sarif,
         Format::Junit,
+        Format::JunitStrict,
         Format::Gitlab,
         Format::Markdown,
     ];
@@ -51,6 +54,7 @@ impl Format {
             Format::Github => "github",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::JunitStrict => "junit-strict",
             Format::Gitlab => "gitlab",
             Format::Markdown => "markdown",
         }
@@ -83,7 +87,8 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Json => json::render(report),
         Format::Github => github::render(report),
         Format::Sarif => sarif::render(report),
-        Format::Junit => junit::render(report),
+        Format::Junit => junit::render(report, false),
+        Format::JunitStrict => junit::render(report, true),
         Format::Gitlab => gitlab::render(report),
         Format::Markdown => markdown::render(report),
     }

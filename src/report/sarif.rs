@@ -118,38 +118,31 @@ fn rule(r: &crate::breaking::rules::Rule, version: Version) -> Value {
     })
 }
 
-/// Percent-encodes what may not stand in a relative URI reference's path (RFC 3986): everything
-/// but unreserved characters, sub-delimiters, `@` and `/`. `:` is encoded too, since a colon in
-/// the first segment would read as a scheme.
+/// What `uri` leaves as it is: unreserved characters, sub-delimiters, `@` and `/` (RFC 3986
+/// `pchar` and the segment separator). `:` is encoded too, since a colon in the first segment
+/// would read as a scheme.
+const PATH_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b'@');
+
+/// A path as a relative URI reference (forward slashes, UTF-8 percent-encoded).
 pub(crate) fn uri(path: &str) -> String {
-    let path = path.replace('\\', "/");
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'/'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-            | b'@' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(&path.replace('\\', "/"), PATH_KEEP).to_string()
 }
 
 /// The file a finding is shown in: its own, or for a finding without one (a deleted file or
