@@ -1,8 +1,8 @@
 //! SARIF 2.1.0 (GitHub code scanning, IDE viewers): one run whose driver lists every rule id of
 //! the registry, and one `error` result per finding with its physical location (docs/OUTPUT.md).
 //!
-//! Paths are the findings' paths (forward slashes, relative to `%SRCROOT%`, the input's module
-//! root), positions 1-based in characters, the end column one past the last character, as SARIF
+//! Paths are the findings' paths (forward slashes, percent-encoded, relative to `%SRCROOT%`: as
+//! reached from the working directory, which in CI is the repository root), positions 1-based in characters, the end column one past the last character, as SARIF
 //! wants. A finding without a file (a deleted file or package) points at the file it came from in
 //! the previous version and names the element in a logical location: code scanning rejects a
 //! whole upload when one result has no physical location.
@@ -15,7 +15,7 @@ use crate::breaking::{Finding, Version};
 use crate::hash::sha256_hex;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where relative `artifactLocation.uri`s start: the input's module root.
+/// Where relative `artifactLocation.uri`s start: the working directory (the checkout's root).
 const SRCROOT: &str = "%SRCROOT%";
 /// The `partialFingerprints` key (versioned, as SARIF recommends).
 pub(crate) const FINGERPRINT_KEY: &str = "protosync/v1";
