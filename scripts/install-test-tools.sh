@@ -162,3 +162,41 @@ if lint_tools_ok; then
     echo "actionlint: $("$TOOLS_VENV/bin/actionlint" --version | head -n1)"
     echo "shellcheck: $("$TOOLS_VENV/bin/shellcheck" --version | sed -n 's/^version: //p')"
 fi
+
+# The SARIF Multitool (Microsoft's SARIF SDK) for tests/formats.rs, which validates the `breaking`
+# and `check` SARIF logs with its GitHub ingestion rules (`validate --rule-kind Gh`), the checks
+# GitHub code scanning applies on upload. npm's `@microsoft/sarif-multitool` carries no .NET
+# code itself: an optional dependency per platform (`@microsoft/sarif-multitool-linux`, -darwin,
+# -win32) ships a self-contained single-file .NET executable, so no .NET runtime is needed. It
+# goes under the cache directory (nothing global); npm may skip the package's postinstall
+# `chmod u+x` (install scripts not allowed), so the script makes it executable itself. The test
+# runs `$SARIF_MULTITOOL` if set, else the binary below. x86_64 only for Linux.
+SARIF_MULTITOOL_VERSION="5.7.0"
+SARIF_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/protosync/sarif-multitool"
+case "$(uname -s)" in
+Linux) sarif_bin="$SARIF_DIR/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" ;;
+Darwin) sarif_bin="$SARIF_DIR/node_modules/@microsoft/sarif-multitool-darwin/Sarif.Multitool" ;;
+*) sarif_bin="$SARIF_DIR/node_modules/@microsoft/sarif-multitool-win32/Sarif.Multitool.exe" ;;
+esac
+sarif_ok() {
+    local version
+    [ -f "$sarif_bin" ] && chmod u+x "$sarif_bin" || return 1
+    # It prints its version on stderr.
+    version="$(DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$sarif_bin" --version 2>&1)" || return 1
+    [[ "$version" == *"SARIF Multitool $SARIF_MULTITOOL_VERSION"* ]]
+}
+if ! sarif_ok; then
+    echo "sarif-multitool: installing @microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION into $SARIF_DIR"
+    mkdir -p "$SARIF_DIR"
+    if ! npm install --silent --no-audit --no-fund --prefix "$SARIF_DIR" "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" >/dev/null; then
+        echo "warning: npm could not install @microsoft/sarif-multitool" >&2
+    fi
+fi
+if sarif_ok; then
+    echo "sarif-multitool: $sarif_bin: $(DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$sarif_bin" --version 2>&1 | head -n1)"
+elif [ -n "${CI:-}" ]; then
+    echo "error: the SARIF Multitool could not be installed; CI needs it (tests/formats.rs)" >&2
+    exit 1
+else
+    echo "warning: SARIF Multitool not installed; tests/formats.rs skips the GitHub SARIF rules outside CI" >&2
+fi

@@ -583,7 +583,7 @@ fn check_in_a_monorepo_service_reports_drift_and_breaking_changes_from_the_repos
     assert_code(&o, 1);
     let (out, _) = text(&o);
     assert!(
-        out.contains("::error file=services/orders/third_party/proto/acme/billing/v1/billing.proto,title=protosync: vendored file edited::"),
+        out.contains("::error file=services/orders/third_party/proto/acme/billing/v1/billing.proto,title=protosync%3A vendored file edited::"),
         "{out}"
     );
     assert!(

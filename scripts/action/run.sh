@@ -330,7 +330,8 @@ ext="$fmt"
 case "$fmt" in text | github) ext=txt ;; markdown) ext=md ;; junit) ext=xml ;; gitlab) ext=json ;; esac
 report="$out/report.$ext"
 echo "protosync ${args[*]} --format $fmt"
-protosync "${args[@]}" --format "$fmt" >"$report"
+# The action writes the job summary itself (below): protosync must not append one too.
+GITHUB_STEP_SUMMARY="" protosync "${args[@]}" --format "$fmt" >"$report"
 rc=$?
 gh_output report "$report"
 if [ "$rc" -ge 2 ]; then

@@ -101,6 +101,9 @@ pub struct RulesArgs {
 pub(super) fn breaking(args: BreakingArgs, out: &mut dyn Write) -> Result<i32> {
     let report = run_breaking_with(&args.options(), Paths::Reached)?;
     out.write_all(report::render(&report, args.format).as_bytes())?;
+    if args.format == Format::Github {
+        report::github::append_step_summary(&report::render(&report, Format::Markdown));
+    }
     warn_unused(&report);
     Ok(if report.findings.is_empty() { 0 } else { 1 })
 }

@@ -26,7 +26,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Colour diffs on a terminal (`auto` also honours NO_COLOR).
+    /// Colour diffs and the fleet table: `auto` colours a terminal unless NO_COLOR is set or
+    /// TERM is `dumb` (CLICOLOR=0 turns it off, CLICOLOR_FORCE on even when piped).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Print only findings and errors: no warnings, notes, progress or "all good" lines.
@@ -45,15 +46,17 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    pub(crate) fn enabled(self) -> bool {
-        use std::io::IsTerminal;
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
-        }
+    /// What `anstream` decides for stdout: `always` and `never` as given, `auto` by its rules
+    /// (NO_COLOR, CLICOLOR_FORCE, CLICOLOR, TERM=dumb, a terminal; on Windows, whether the
+    /// console takes ANSI sequences). Never `Auto`.
+    pub(crate) fn resolve(self) -> anstream::ColorChoice {
+        let choice = match self {
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+        };
+        choice.write_global();
+        anstream::AutoStream::choice(&std::io::stdout())
     }
 }
 
@@ -167,8 +170,16 @@ pub fn run(cli: Cli) -> Result<i32> {
     if cli.quiet {
         crate::trace::set_quiet();
     }
-    let colour = cli.color.enabled();
-    let out = &mut std::io::stdout().lock();
+    let choice = cli.color.resolve();
+    let colour = choice != anstream::ColorChoice::Never;
+    // Printers style only when `colour`; without it the bytes pass through untouched (nothing
+    // stripped), with it a legacy Windows console gets its styles through the console API.
+    let pass = if colour {
+        choice
+    } else {
+        anstream::ColorChoice::AlwaysAnsi
+    };
+    let out = &mut anstream::AutoStream::new(std::io::stdout().lock(), pass);
     match cli.command {
         Command::Breaking(args) => breaking::breaking(*args, out),
         Command::Diff(args) => diff::diff(*args, out),

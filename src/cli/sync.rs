@@ -295,6 +295,12 @@ pub(super) fn check(args: CheckArgs, out: &mut dyn Write) -> Result<i32> {
     if let Some(b) = &report.breaking {
         super::breaking::warn_unused(b);
     }
-    out.write_all(report::sync::check_render(&report, args.format).as_bytes())?;
+    // Paths as reached from the working directory, also for a service in a subdirectory.
+    let root = report::sync::service_root(&path);
+    out.write_all(report::sync::check_render_at(&report, args.format, &root).as_bytes())?;
+    if args.format == Format::Github {
+        let summary = report::sync::check_render_at(&report, Format::Markdown, &root);
+        report::github::append_step_summary(&summary);
+    }
     Ok(report.exit_code())
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Result};
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::{clean_path, Layout, Module, ModuleBreaking, Written};
 use crate::breaking::Version;
@@ -171,7 +171,7 @@ fn known_keys(version: Version) -> &'static [&'static str] {
 /// Refuses keys of `map` not in `known`, naming the key (with its place) and the closest
 /// known one.
 fn refuse_unknown_keys(
-    map: &serde_yaml::Mapping,
+    map: &serde_norway::Mapping,
     known: &[&str],
     key_prefix: &str,
     text: &str,
@@ -181,7 +181,7 @@ fn refuse_unknown_keys(
     for k in map.keys() {
         let name = match k {
             Value::String(s) => s.clone(),
-            other => serde_yaml::to_string(other)
+            other => serde_norway::to_string(other)
                 .unwrap_or_default()
                 .trim()
                 .to_owned(),
@@ -217,8 +217,8 @@ fn module_dir(raw: &str, key: &str, text: &str, file: &str) -> Result<String> {
 /// Parses a buf.yaml.
 pub fn parse(path: &Path, text: &str) -> Result<Layout> {
     let file = path.display().to_string();
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| anyhow!("{file}: {e}"))?;
-    let empty = serde_yaml::Mapping::new();
+    let doc: Value = serde_norway::from_str(text).map_err(|e| anyhow!("{file}: {e}"))?;
+    let empty = serde_norway::Mapping::new();
     let top = match &doc {
         Value::Mapping(m) => m,
         Value::Null => &empty,
@@ -237,7 +237,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Layout> {
         None | Some(Value::Null) => "v1beta1".to_owned(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
-            let shown = serde_yaml::to_string(other)
+            let shown = serde_norway::to_string(other)
                 .unwrap_or_default()
                 .trim()
                 .to_owned();

@@ -416,7 +416,7 @@ impl Fetcher<'_> {
                 self.url.host
             ));
         }
-        hint.push_str(&timeout_hint(&message));
+        hint.push_str(&timeout_hint(message));
         if self.had_cache {
             hint.push_str("; the cache holds an earlier fetch: add --offline to use it");
         }

@@ -68,12 +68,13 @@ fn pr_text(r: &Row) -> String {
     }
 }
 
-fn ansi(status: Status) -> &'static str {
+fn style(status: Status) -> anstyle::Style {
+    use anstyle::AnsiColor;
     match status.colour() {
-        "green" => "\x1b[32m",
-        "yellow" => "\x1b[33m",
-        "red" => "\x1b[31m",
-        _ => "\x1b[90m",
+        "green" => AnsiColor::Green.on_default(),
+        "yellow" => AnsiColor::Yellow.on_default(),
+        "red" => AnsiColor::Red.on_default(),
+        _ => AnsiColor::BrightBlack.on_default(),
     }
 }
 
@@ -131,7 +132,8 @@ fn table(fleet: &Fleet, colour: bool) -> String {
             let pad = width[i].saturating_sub(cell.chars().count());
             let mut shown = cell.clone();
             if let (1, Some(s), true) = (i, status, colour) {
-                shown = format!("{}{cell}\x1b[0m", ansi(s));
+                let style = style(s);
+                shown = format!("{style}{cell}{style:#}");
             }
             if right[i] {
                 out.push_str(&" ".repeat(pad));

@@ -68,7 +68,8 @@ fn text_line(f: &Finding) -> String {
     }
 }
 
-pub fn render(report: &Report) -> String {
+/// `strict`: without the `file` and `line` attributes (the strict Jenkins XSD has neither).
+pub fn render(report: &Report, strict: bool) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let n = report.findings.len();
     if n == 0 {
@@ -84,15 +85,16 @@ pub fn render(report: &Report) -> String {
         out,
         "<testsuites name=\"protosync breaking\" tests=\"{n}\" failures=\"{n}\" errors=\"0\">"
     );
-    out.push_str(&suites(report));
+    out.push_str(&suites(report, strict));
     out.push_str("</testsuites>\n");
     out
 }
 
 /// One `<testsuite>` per file with a failing case per finding, in the order the files first
 /// appear (findings come sorted, pathless first); empty without findings. `check --format
-/// junit` puts these next to its own suite.
-pub(crate) fn suites(report: &Report) -> String {
+/// junit` puts these next to its own suite. Test cases carry `file` and `line` (the finding's
+/// first line) unless `strict`.
+pub(crate) fn suites(report: &Report, strict: bool) -> String {
     let mut out = String::new();
     let mut suites: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for f in &report.findings {
@@ -110,11 +112,15 @@ pub(crate) fn suites(report: &Report) -> String {
             attr(path.unwrap_or(NO_FILE))
         );
         for f in findings {
-            let file = f
-                .path
-                .as_deref()
-                .map(|p| format!(" file=\"{}\"", attr(p)))
-                .unwrap_or_default();
+            // `file` and `line` (read by GitLab and action-junit-report) are outside the
+            // strict Jenkins XSD; `--format junit-strict` leaves them out.
+            let file = match (&f.path, f.span, strict) {
+                (_, _, true) | (None, _, _) => String::new(),
+                (Some(p), Some(s), false) => {
+                    format!(" file=\"{}\" line=\"{}\"", attr(p), s.start_line)
+                }
+                (Some(p), None, false) => format!(" file=\"{}\"", attr(p)),
+            };
             let categories = super::categories(f, report.version)
                 .iter()
                 .map(|c| c.id())

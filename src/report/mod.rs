@@ -4,7 +4,7 @@
 pub mod diff;
 pub mod fanout;
 pub mod fleet;
-pub(crate) mod github;
+pub mod github;
 pub(crate) mod gitlab;
 pub mod impact;
 mod json;
@@ -29,6 +29,8 @@ pub enum Format {
     Github,
     Sarif,
     Junit,
+    /// JUnit without the `file` and `line` attributes, valid against the strict Jenkins XSD.
+    JunitStrict,
     Gitlab,
     Markdown,
 }
@@ -40,6 +42,7 @@ impl Format {
         Format::Github,
         Format::Sarif,
         Format::Junit,
+        Format::JunitStrict,
         Format::Gitlab,
         Format::Markdown,
     ];
@@ -52,6 +55,7 @@ impl Format {
             Format::Github => "github",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::JunitStrict => "junit-strict",
             Format::Gitlab => "gitlab",
             Format::Markdown => "markdown",
         }
@@ -84,7 +88,8 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Json => json::render(report),
         Format::Github => github::render(report),
         Format::Sarif => sarif::render(report),
-        Format::Junit => junit::render(report),
+        Format::Junit => junit::render(report, false),
+        Format::JunitStrict => junit::render(report, true),
         Format::Gitlab => gitlab::render(report),
         Format::Markdown => markdown::render(report),
     }

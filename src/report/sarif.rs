@@ -1,8 +1,8 @@
 //! SARIF 2.1.0 (GitHub code scanning, IDE viewers): one run whose driver lists every rule id of
 //! the registry, and one `error` result per finding with its physical location (docs/OUTPUT.md).
 //!
-//! Paths are the findings' paths (forward slashes, relative to `%SRCROOT%`, the input's module
-//! root), positions 1-based in characters, the end column one past the last character, as SARIF
+//! Paths are the findings' paths (forward slashes, percent-encoded, relative to `%SRCROOT%`: as
+//! reached from the working directory, which in CI is the repository root), positions 1-based in characters, the end column one past the last character, as SARIF
 //! wants. A finding without a file (a deleted file or package) points at the file it came from in
 //! the previous version and names the element in a logical location: code scanning rejects a
 //! whole upload when one result has no physical location.
@@ -15,7 +15,7 @@ use crate::breaking::{Finding, Version};
 use crate::hash::sha256_hex;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where relative `artifactLocation.uri`s start: the input's module root.
+/// Where relative `artifactLocation.uri`s start: the working directory (the checkout's root).
 const SRCROOT: &str = "%SRCROOT%";
 /// The `partialFingerprints` key (versioned, as SARIF recommends).
 pub(crate) const FINGERPRINT_KEY: &str = "protosync/v1";
@@ -118,38 +118,31 @@ fn rule(r: &crate::breaking::rules::Rule, version: Version) -> Value {
     })
 }
 
-/// Percent-encodes what may not stand in a relative URI reference's path (RFC 3986): everything
-/// but unreserved characters, sub-delimiters, `@` and `/`. `:` is encoded too, since a colon in
-/// the first segment would read as a scheme.
+/// What `uri` leaves as it is: unreserved characters, sub-delimiters, `@` and `/` (RFC 3986
+/// `pchar` and the segment separator). `:` is encoded too, since a colon in the first segment
+/// would read as a scheme.
+const PATH_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b'@');
+
+/// A path as a relative URI reference (forward slashes, UTF-8 percent-encoded).
 pub(crate) fn uri(path: &str) -> String {
-    let path = path.replace('\\', "/");
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'/'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-            | b'@' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(&path.replace('\\', "/"), PATH_KEEP).to_string()
 }
 
 /// The file a finding is shown in: its own, or for a finding without one (a deleted file or

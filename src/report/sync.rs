@@ -117,24 +117,25 @@ fn pretty(v: &Value) -> String {
 
 /// Colours a unified diff for a terminal.
 fn colour_diff(diff: &str) -> String {
+    use anstyle::{AnsiColor, Style};
     let mut out = String::with_capacity(diff.len() + 64);
     for line in diff.split_inclusive('\n') {
-        let code = if line.starts_with("+++") || line.starts_with("---") {
-            "1"
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            Style::new().bold()
         } else if line.starts_with('+') {
-            "32"
+            AnsiColor::Green.on_default()
         } else if line.starts_with('-') {
-            "31"
+            AnsiColor::Red.on_default()
         } else if line.starts_with("@@") {
-            "36"
+            AnsiColor::Cyan.on_default()
         } else {
-            ""
+            Style::new()
         };
-        if code.is_empty() {
+        if style == Style::new() {
             out.push_str(line);
         } else {
             let body = line.strip_suffix('\n').unwrap_or(line);
-            out.push_str(&format!("\x1b[{code}m{body}\x1b[0m"));
+            out.push_str(&format!("{style}{body}{style:#}"));
             if line.ends_with('\n') {
                 out.push('\n');
             }
@@ -244,8 +245,9 @@ pub fn sync_value(r: &SyncReport) -> Value {
     doc
 }
 
-fn drift_message(f: &FileStatus) -> &'static str {
-    if f.path == crate::sync::lock::LOCK_FILE && f.from.is_none() {
+/// `lock`: the path of protosync.lock as the report names it.
+fn drift_message(f: &FileStatus, lock: &str) -> &'static str {
+    if f.path == lock && f.from.is_none() {
         return "no lock: run `protosync sync` to vendor the contract and write it";
     }
     match f.state {
@@ -275,28 +277,95 @@ fn behind_line(r: &CheckReport) -> Option<String> {
     ))
 }
 
-/// `check`'s report in `format`.
+/// `check`'s report in `format`, paths under the service root (the directory of protosync.toml).
 pub fn check_render(r: &CheckReport, format: super::Format) -> String {
+    check_render_at(r, format, "")
+}
+
+/// `check`'s report in `format`, every path (drift, breaking findings, protosync.lock) as
+/// reached from the working directory: `root`, the service root as [`service_root`] names it,
+/// in front.
+pub fn check_render_at(r: &CheckReport, format: super::Format, root: &str) -> String {
     use super::Format;
+    let lock = format!("{root}{}", crate::sync::lock::LOCK_FILE);
+    let rooted;
+    let r = if root.is_empty() {
+        r
+    } else {
+        rooted = under(r, root);
+        &rooted
+    };
     match format {
-        Format::Text => check_text(r),
+        Format::Text => check_text(r, &lock),
         Format::Json => check_json(r),
-        Format::Github => check_github(r),
-        Format::Sarif => check_sarif(r),
-        Format::Junit => check_junit(r),
-        Format::Gitlab => check_gitlab(r),
-        Format::Markdown => check_markdown(r),
+        Format::Github => check_github(r, &lock),
+        Format::Sarif => check_sarif(r, &lock),
+        Format::Junit => check_junit(r, &lock, false),
+        Format::JunitStrict => check_junit(r, &lock, true),
+        Format::Gitlab => check_gitlab(r, &lock),
+        Format::Markdown => check_markdown(r, &lock),
     }
 }
 
-pub fn check_text(r: &CheckReport) -> String {
+/// `r` with `root` in front of every path it names.
+fn under(r: &CheckReport, root: &str) -> CheckReport {
+    let mut r = r.clone();
+    let join = |p: &mut String| *p = format!("{root}{p}");
+    r.drift.iter_mut().for_each(|f| join(&mut f.path));
+    if let Some(b) = &mut r.behind {
+        b.files.iter_mut().for_each(|f| join(&mut f.path));
+    }
+    if let Some(b) = &mut r.breaking {
+        for f in &mut b.findings {
+            f.path.as_mut().map(join);
+            f.against_path.as_mut().map(join);
+        }
+    }
+    r
+}
+
+/// The directory of `config` (a protosync.toml) as reached from the working directory, with a
+/// trailing `/`: `""` when it is the working directory, `services/billing/` below it, `../`
+/// above it; absolute when there is no relative way (another drive).
+pub fn service_root(config: &std::path::Path) -> String {
+    use std::path::{Component, Path};
+    let dir = config.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    let (Ok(dir), Ok(cwd)) = (
+        std::fs::canonicalize(dir),
+        std::env::current_dir().and_then(std::fs::canonicalize),
+    ) else {
+        return String::new();
+    };
+    let common = dir
+        .components()
+        .zip(cwd.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return format!("{}/", dir.to_string_lossy().replace('\\', "/"));
+    }
+    let mut out = String::new();
+    for c in cwd.components().skip(common) {
+        if matches!(c, Component::Normal(_)) {
+            out.push_str("../");
+        }
+    }
+    for c in dir.components().skip(common) {
+        out.push_str(&c.as_os_str().to_string_lossy());
+        out.push('/');
+    }
+    out
+}
+
+fn check_text(r: &CheckReport, lock: &str) -> String {
     let mut out = String::new();
     for f in &r.drift {
         out.push_str(&format!(
             "{}: {}: {}\n",
             f.path,
             f.state.label(),
-            drift_message(f)
+            drift_message(f, lock)
         ));
     }
     if let Some(b) = &r.breaking {
@@ -332,7 +401,7 @@ pub fn check_text(r: &CheckReport) -> String {
     out
 }
 
-pub fn check_json(r: &CheckReport) -> String {
+fn check_json(r: &CheckReport) -> String {
     let mut doc = serde_json::to_value(r).expect("plain values");
     doc["breaking"] = r
         .breaking
@@ -343,23 +412,28 @@ pub fn check_json(r: &CheckReport) -> String {
     pretty(&doc)
 }
 
-pub fn check_github(r: &CheckReport) -> String {
+/// Most important first, since a step shows only its first 10 error annotations: breaking
+/// changes, then drifted files, then the contract being behind (an error with --fail-behind,
+/// else a warning).
+fn check_github(r: &CheckReport, lock: &str) -> String {
     let mut out = String::new();
-    for f in &r.drift {
-        out.push_str(&format!(
-            "::error file={},title=protosync: vendored file {}::{}\n",
-            prop(&f.path),
-            f.state.label(),
-            data(drift_message(f))
-        ));
-    }
     if let Some(b) = &r.breaking {
         out.push_str(&super::github::render(b));
+    }
+    for f in &r.drift {
+        out.push_str(&format!(
+            "::error file={},title={}::{}\n",
+            prop(&f.path),
+            prop(&format!("protosync: vendored file {}", f.state.label())),
+            data(drift_message(f, lock))
+        ));
     }
     if let Some(line) = behind_line(r) {
         let kind = if r.fail_behind { "error" } else { "warning" };
         out.push_str(&format!(
-            "::{kind} title=protosync: behind the contract::{}\n",
+            "::{kind} file={},title={}::{}\n",
+            prop(lock),
+            prop("protosync: behind the contract"),
             data(&line)
         ));
     }
@@ -450,70 +524,88 @@ fn empty_breaking(r: &CheckReport) -> Report {
         .unwrap_or_else(|| Report::empty(crate::breaking::Version::V2))
 }
 
-/// (path or None, id, message, is_error) of check's own results.
-fn own_results(r: &CheckReport) -> Vec<(Option<String>, &'static str, String, bool)> {
-    let mut out: Vec<(Option<String>, &'static str, String, bool)> = r
+/// (path, id, message, is_error) of check's own results: the drifted files, then the contract
+/// being behind, which points at protosync.lock (`lock`).
+fn own_results(r: &CheckReport, lock: &str) -> Vec<(String, &'static str, String, bool)> {
+    let mut out: Vec<(String, &'static str, String, bool)> = r
         .drift
         .iter()
         .map(|f| {
             (
-                Some(f.path.clone()),
+                f.path.clone(),
                 DRIFT_ID,
-                format!("{}: {}", f.state.label(), drift_message(f)),
+                format!("{}: {}", f.state.label(), drift_message(f, lock)),
                 true,
             )
         })
         .collect();
     if let Some(line) = behind_line(r) {
-        out.push((None, BEHIND_ID, line, r.fail_behind));
+        out.push((lock.to_owned(), BEHIND_ID, line, r.fail_behind));
     }
     out
 }
 
-pub fn check_sarif(r: &CheckReport) -> String {
+/// The reporting descriptors of check's own results, with the `help` code scanning shows.
+fn own_rules() -> [Value; 2] {
+    [
+        json!({
+            "id": DRIFT_ID,
+            "name": "VendoredFileDrift",
+            "shortDescription": {"text": "A vendored contract file differs from protosync.lock."},
+            "fullDescription": {"text": "A vendored file was edited, deleted or added by hand; the copy no longer matches the contract commit the lock records."},
+            "help": {
+                "text": "A vendored file was edited, deleted or added by hand; the copy no longer matches the contract commit protosync.lock records.\n\nMake the change in the contract repository instead, or run `protosync sync --force` to restore the vendored copy (`protosync status` shows each file's state).",
+                "markdown": "**PROTOSYNC_DRIFT**: a vendored file was edited, deleted or added by hand; the copy no longer matches the contract commit `protosync.lock` records.\n\nMake the change in the contract repository instead, or run `protosync sync --force` to restore the vendored copy (`protosync status` shows each file's state).",
+            },
+            "defaultConfiguration": {"level": "error"},
+        }),
+        json!({
+            "id": BEHIND_ID,
+            "name": "ContractBehind",
+            "shortDescription": {"text": "The contract has changes the vendored copy lacks."},
+            "fullDescription": {"text": "The contract's ref moved on and changed vendored files; run protosync sync."},
+            "help": {
+                "text": "The contract's ref moved on and changed files this repository vendors; protosync.lock still records the older commit.\n\nRun `protosync sync` to update the copy (it refuses a breaking update unless --allow-breaking).",
+                "markdown": "**PROTOSYNC_BEHIND**: the contract's ref moved on and changed files this repository vendors; `protosync.lock` still records the older commit.\n\nRun `protosync sync` to update the copy (it refuses a breaking update unless `--allow-breaking`).",
+            },
+            "defaultConfiguration": {"level": "warning"},
+        }),
+    ]
+}
+
+/// The breaking findings as `breaking --format sarif` prints them, then check's own results;
+/// every result has a location (code scanning rejects a log with one that has none).
+fn check_sarif(r: &CheckReport, lock: &str) -> String {
     let mut doc = super::sarif::value(&empty_breaking(r));
     let run = &mut doc["runs"][0];
     let rules = run["tool"]["driver"]["rules"]
         .as_array_mut()
         .expect("rules array");
     let base = rules.len();
-    rules.push(json!({
-        "id": DRIFT_ID,
-        "name": "VendoredFileDrift",
-        "shortDescription": {"text": "A vendored contract file differs from protosync.lock."},
-        "fullDescription": {"text": "A vendored file was edited, deleted or added by hand; the copy no longer matches the contract commit the lock records."},
-        "defaultConfiguration": {"level": "error"},
-    }));
-    rules.push(json!({
-        "id": BEHIND_ID,
-        "name": "ContractBehind",
-        "shortDescription": {"text": "The contract has changes the vendored copy lacks."},
-        "fullDescription": {"text": "The contract's ref moved on and changed vendored files; run protosync sync."},
-        "defaultConfiguration": {"level": "warning"},
-    }));
+    rules.extend(own_rules());
     let results = run["results"].as_array_mut().expect("results array");
-    for (path, id, message, error) in own_results(r) {
-        let mut result = json!({
+    for (path, id, message, error) in own_results(r, lock) {
+        let fingerprint = crate::hash::sha256_hex(format!("{id}\0{path}").as_bytes());
+        results.push(json!({
             "ruleId": id,
             "ruleIndex": if id == DRIFT_ID { base } else { base + 1 },
             "level": if error { "error" } else { "warning" },
             "message": {"text": message},
-        });
-        if let Some(p) = &path {
-            result["locations"] = json!([{
-                "physicalLocation": {"artifactLocation": {"uri": p, "uriBaseId": "%SRCROOT%"}}
-            }]);
-            result["partialFingerprints"] = json!({super::sarif::FINGERPRINT_KEY: crate::hash::sha256_hex(format!("{id}\0{p}").as_bytes())});
-        }
-        results.push(result);
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {
+                    "uri": super::sarif::uri(&path),
+                    "uriBaseId": "%SRCROOT%",
+                }}
+            }],
+            "partialFingerprints": {super::sarif::FINGERPRINT_KEY: fingerprint},
+        }));
     }
     pretty(&doc)
 }
 
-pub fn check_gitlab(r: &CheckReport) -> String {
+fn check_gitlab(r: &CheckReport, lock: &str) -> String {
     let mut list = super::gitlab::issues(&empty_breaking(r));
-    for (path, id, message, error) in own_results(r) {
-        let path = path.unwrap_or_else(|| crate::sync::lock::LOCK_FILE.to_owned());
+    for (path, id, message, error) in own_results(r, lock) {
         list.push(json!({
             "description": format!("{id}: {message}"),
             "check_name": id,
@@ -529,12 +621,12 @@ fn xml(s: &str) -> String {
     super::junit::escape(s, true)
 }
 
-pub fn check_junit(r: &CheckReport) -> String {
+fn check_junit(r: &CheckReport, lock: &str, strict: bool) -> String {
     let breaking = empty_breaking(r);
-    let own = own_results(r);
+    let own = own_results(r, lock);
     let failing_own = own.iter().filter(|o| o.3).count();
     // The breaking suites exactly as `breaking --format junit` prints them.
-    let inner = super::junit::suites(&breaking);
+    let inner = super::junit::suites(&breaking, strict);
     let n_break = breaking.findings.len();
     // The vendored-files suite: one case per drifted file (and the behind check), or one
     // passing case when the copy matches its lock.
@@ -547,18 +639,24 @@ pub fn check_junit(r: &CheckReport) -> String {
         suite.push_str("    <testcase classname=\"PROTOSYNC_DRIFT\" name=\"vendored files match protosync.lock\"/>\n");
     }
     for (path, id, message, error) in &own {
-        let name = path.clone().unwrap_or_else(|| "contract".to_owned());
+        // The behind check is named for what it checks; it points at protosync.lock.
+        let name = if *id == BEHIND_ID { "contract" } else { path };
+        let at = if strict {
+            String::new()
+        } else {
+            format!(" file=\"{}\" line=\"1\"", xml(path))
+        };
         if *error {
             suite.push_str(&format!(
-                "    <testcase classname=\"{id}\" name=\"{}\"><failure message=\"{}\" type=\"{id}\">{}</failure></testcase>\n",
-                xml(&name),
+                "    <testcase classname=\"{id}\" name=\"{}\"{at}><failure message=\"{}\" type=\"{id}\">{}</failure></testcase>\n",
+                xml(name),
                 xml(message),
                 xml(message)
             ));
         } else {
             suite.push_str(&format!(
-                "    <testcase classname=\"{id}\" name=\"{}\"><system-out>{}</system-out></testcase>\n",
-                xml(&name),
+                "    <testcase classname=\"{id}\" name=\"{}\"{at}><system-out>{}</system-out></testcase>\n",
+                xml(name),
                 xml(message)
             ));
         }
@@ -571,9 +669,9 @@ pub fn check_junit(r: &CheckReport) -> String {
     )
 }
 
-pub fn check_markdown(r: &CheckReport) -> String {
+fn check_markdown(r: &CheckReport, lock: &str) -> String {
     let mut out = String::from("## protosync check\n\n");
-    let own = own_results(r);
+    let own = own_results(r, lock);
     if r.drift.is_empty() {
         out.push_str("Vendored files match `protosync.lock`.\n");
     } else {

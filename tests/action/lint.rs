@@ -7,8 +7,8 @@ use crate::install::{release_asset, TARGET};
 // ---------------------------------------------------------------------------------------------
 // action.yml and the workflows
 
-fn yaml(path: &Path) -> serde_yaml::Value {
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap())
+fn yaml(path: &Path) -> serde_norway::Value {
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

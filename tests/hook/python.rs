@@ -5,8 +5,8 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // The fast path: the same hooks with `language: python`, from a wheel carrying the binary
 
-fn yaml_file(path: &Path) -> serde_yaml::Value {
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap())
+fn yaml_file(path: &Path) -> serde_norway::Value {
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -359,7 +359,8 @@ fn behind_is_a_warning_unless_fail_behind() {
     );
     let o = w.run(&["check", "--format", "github"]);
     assert!(
-        stdout(&o).starts_with("::warning title=protosync: behind the contract::"),
+        stdout(&o)
+            .starts_with("::warning file=protosync.lock,title=protosync%3A behind the contract::"),
         "{}",
         stdout(&o)
     );
