@@ -7,6 +7,7 @@
 pub mod buf;
 pub mod rules;
 pub mod schema;
+pub mod targets;
 
 use std::path::{Path, PathBuf};
 
@@ -228,10 +229,13 @@ pub fn clean_path(p: &str) -> String {
     p.trim_end_matches('/').to_owned()
 }
 
-/// Finds the configuration for an input: `--config` first, then `protosync.toml`, then
+/// Finds the configuration for an input: `--config` first (a file, or inline JSON/YAML), then `protosync.toml`, then
 /// `buf.yaml`, then defaults (v2 rules, the input root is the module).
 pub fn load(files: &dyn crate::input::Files, explicit: Option<&Path>) -> Result<Layout> {
     if let Some(path) = explicit {
+        if let Some(text) = inline(path) {
+            return buf::parse(Path::new("inline --config"), text);
+        }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let is_yaml = matches!(
@@ -248,6 +252,13 @@ pub fn load(files: &dyn crate::input::Files, explicit: Option<&Path>) -> Result<
         return parse_protosync_toml(&shown(files, "protosync.toml"), &text);
     }
     load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))
+}
+
+/// A `--config` / `--against-config` value that is the configuration itself, as buf takes it:
+/// one starting with `{` (JSON) or spanning several lines (YAML); buf.yaml syntax either way.
+pub fn inline(value: &Path) -> Option<&str> {
+    let s = value.to_str()?;
+    (s.trim_start().starts_with('{') || s.contains('\n')).then_some(s)
 }
 
 /// How a config file of an input is named in messages: `proto/buf.yaml`, `.git@main (…):buf.yaml`.

@@ -1,6 +1,7 @@
 //! Printers: one file per output format, all fed by the same findings. The engine never
 //! formats; printers never decide anything.
 
+pub mod adopt;
 pub mod fanout;
 pub mod fleet;
 pub(crate) mod github;
@@ -9,6 +10,7 @@ pub mod impact;
 mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;
+pub mod msvs;
 pub mod progress;
 pub mod pull_request;
 pub mod rules;
