@@ -353,3 +353,66 @@ fn help_lists_the_buf_flags() {
         assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
 }
+
+/// The multi-module and workspace cases of the breaking corpus, run as buf was recorded on them
+/// (`breaking current --against previous` from the case directory): the paths are buf's
+/// exactly, module directory included (tests/fixtures.rs compares the rest of every case).
+#[test]
+fn module_and_workspace_paths_are_buf_s_exactly() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/breaking");
+    for case in ["workspace_v1_directories", "config_v2_modules_per_module"] {
+        let dir = corpus.join(case);
+        let jsonl = std::fs::read_to_string(dir.join("buf.jsonl")).unwrap();
+        let mut theirs: Vec<_> = jsonl
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["path"].as_str().unwrap().to_owned(),
+                    v["start_line"].to_string(),
+                    v["start_column"].to_string(),
+                    v["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        theirs.sort();
+        assert!(theirs.len() >= 4, "{case}: {theirs:?}");
+        let out = assert_cmd::Command::cargo_bin("protosync")
+            .unwrap()
+            .current_dir(&dir)
+            .args(["breaking", "current", "--against", "previous"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{case}: {out:?}");
+        let ours = findings(&String::from_utf8(out.stdout).unwrap(), true);
+        assert_eq!(ours, theirs, "{case}");
+    }
+}
+
+#[test]
+fn a_workspace_directory_that_does_not_exist_is_named() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(
+        t.path().join("buf.work.yaml"),
+        "version: v1\ndirectories:\n  - proto\n  - gone\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path().join("proto/a")).unwrap();
+    std::fs::write(
+        t.path().join("proto/a/a.proto"),
+        "syntax = \"proto3\";\npackage a;\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("protosync")
+        .unwrap()
+        .current_dir(t.path())
+        .args(["breaking", ".", "--against", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("buf.work.yaml: directories: \"gone\" does not exist"),
+        "{err}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Configuration of the breaking check: `protosync.toml` (`[breaking]`) or, for teams coming
-//! from buf, a `buf.yaml` (v1beta1, v1, v2) with its module layout.
+//! from buf, a `buf.yaml` (v1beta1, v1, v2) with its module layout, or a v1 workspace
+//! (`buf.work.yaml`, `workspace`).
 //!
 //! Owns: finding and parsing the files, validating rule and category ids with the place they
 //! were written, and resolving `use`/`except` into a rule set per module. It does not run checks.
@@ -8,6 +9,7 @@ pub mod buf;
 pub mod rules;
 pub mod schema;
 pub mod targets;
+pub mod workspace;
 
 use std::path::{Path, PathBuf};
 
@@ -271,13 +273,26 @@ fn shown(files: &dyn crate::input::Files, name: &str) -> PathBuf {
     }
 }
 
+/// The input root's buf configuration: a v2 `buf.yaml` (which lists its modules), else a v1
+/// workspace (`buf.work.yaml`), else a v1beta1/v1 `buf.yaml`.
 fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
+    let mut root = None;
     for name in ["buf.yaml", "buf.yml"] {
         if let Some(text) = files.read_text(name)? {
-            return buf::parse(&shown(files, name), &text).map(Some);
+            root = Some(buf::parse(&shown(files, name), &text)?);
+            break;
         }
     }
-    Ok(None)
+    if root.as_ref().is_some_and(|l| l.version == Version::V2) {
+        return Ok(root);
+    }
+    for name in ["buf.work.yaml", "buf.work.yml"] {
+        if let Some(text) = files.read_text(name)? {
+            let file = shown(files, name);
+            return workspace::layout(files, &file, &text, |rel| shown(files, rel)).map(Some);
+        }
+    }
+    Ok(root)
 }
 
 /// The configuration for an input without files of its own (an image): `--config` or defaults.
