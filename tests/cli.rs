@@ -417,14 +417,7 @@ fn paths_are_printed_as_buf_prints_them_with_the_module_directory() {
     ] {
         let out = protosync()
             .current_dir(fixture(case))
-            .args([
-                "breaking",
-                "current",
-                "--against",
-                "previous",
-                "--format",
-                "json",
-            ])
+            .args(["breaking", "current", "--against", "previous", "--format", "json"])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{case}");

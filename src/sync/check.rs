@@ -183,8 +183,7 @@ fn own_breaking_of(
         load: load.clone(),
         ..BreakingOptions::default()
     };
-    let mut report =
-        pipeline::compare_inputs(input, &against, Some(&ws.layout), &opts, Paths::UnderRoot)?;
+    let mut report = pipeline::compare_inputs(input, &against, Some(&ws.layout), &opts, Paths::UnderRoot)?;
     // Paths are under the service root (module directory included), like `to`.
     let vendored = |p: &str| {
         ws.cfg
