@@ -11,6 +11,7 @@ pub use crate::breaking::report::Report as BreakingReport;
 use crate::compile::Compiled;
 use crate::compile::{self, SourceTree};
 use crate::config::rules::Overrides;
+use crate::config::targets::Targets;
 use crate::config::{self, Layout};
 use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
@@ -26,6 +27,9 @@ pub struct BreakingOptions {
     pub overrides: Overrides,
     pub includes: Vec<PathBuf>,
     pub load: LoadOptions,
+    /// buf's `--path`, `--exclude-path`, `--limit-to-input-files`: which files' findings are
+    /// reported (matched against the paths as findings name them).
+    pub targets: Targets,
 }
 
 /// One side, read and laid out into modules.
@@ -270,6 +274,19 @@ fn compare_inputs_with_schemas(
             f.path = f.path.take().map(|p| shown_path(&p, cur, paths));
             f.against_path = f.against_path.take().map(|p| shown_path(&p, prev, paths));
         }
+    }
+    if !opts.targets.is_empty() {
+        let side = (input_spec, &layout, &cur_side.module_of);
+        let mut files: Vec<String> = match cur_side.module_of.is_empty() {
+            true => cur.files.iter().map(|f| f.path.clone()).collect(),
+            false => cur_side
+                .module_of
+                .keys()
+                .map(|p| shown_path(p, side, paths))
+                .collect(),
+        };
+        files.sort();
+        opts.targets.apply(&mut kept.findings, &files)?;
     }
     let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
     Ok((report, cur, prev))

@@ -474,6 +474,7 @@ fn run_in_process(case: &Case) -> Result<(), String> {
             overrides: Default::default(),
             includes: Vec::new(),
             load: Default::default(),
+            targets: Default::default(),
         };
         let _ = run_breaking(&opts);
     }));

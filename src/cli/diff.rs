@@ -72,6 +72,7 @@ impl DiffArgs {
             },
             includes: self.include.clone(),
             load: self.remote.load_options(),
+            ..BreakingOptions::default()
         }
     }
 }

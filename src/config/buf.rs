@@ -151,7 +151,7 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
 }
 
 /// `file:line` when the line is known, else `file`.
-fn at_line(file: &str, line: Option<usize>) -> String {
+pub(super) fn at_line(file: &str, line: Option<usize>) -> String {
     match line {
         Some(l) => format!("{file}:{l}"),
         None => file.to_owned(),
@@ -170,7 +170,7 @@ fn known_keys(version: Version) -> &'static [&'static str] {
 
 /// Refuses keys of `map` not in `known`, naming the key (with its place) and the closest
 /// known one.
-fn refuse_unknown_keys(
+pub(super) fn refuse_unknown_keys(
     map: &serde_norway::Mapping,
     known: &[&str],
     key_prefix: &str,
@@ -204,7 +204,7 @@ fn refuse_unknown_keys(
 
 /// A module directory (`build.roots[i]`, `modules[i].path`): relative, inside the directory of
 /// buf.yaml, as buf requires; "" for that directory itself.
-fn module_dir(raw: &str, key: &str, text: &str, file: &str) -> Result<String> {
+pub(super) fn module_dir(raw: &str, key: &str, text: &str, file: &str) -> Result<String> {
     let line = find_line(text, raw, 1);
     crate::sync::fsafe::normalize_rel(raw, true).map_err(|why| {
         anyhow!(

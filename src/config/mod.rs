@@ -1,5 +1,6 @@
 //! Configuration of the breaking check: `protosync.toml` (`[breaking]`) or, for teams coming
-//! from buf, a `buf.yaml` (v1beta1, v1, v2) with its module layout.
+//! from buf, a `buf.yaml` (v1beta1, v1, v2) with its module layout, or a v1 workspace
+//! (`buf.work.yaml`, `workspace`).
 //!
 //! Owns: finding and parsing the files, validating rule and category ids with the place they
 //! were written, and resolving `use`/`except` into a rule set per module. It does not run checks.
@@ -7,6 +8,8 @@
 pub mod buf;
 pub mod rules;
 pub mod schema;
+pub mod targets;
+pub mod workspace;
 
 use std::path::{Path, PathBuf};
 
@@ -231,10 +234,13 @@ pub fn clean_path(p: &str) -> String {
     p.trim_end_matches('/').to_owned()
 }
 
-/// Finds the configuration for an input: `--config` first, then `protosync.toml`, then
+/// Finds the configuration for an input: `--config` first (a file, or inline JSON/YAML), then `protosync.toml`, then
 /// `buf.yaml`, then defaults (v2 rules, the input root is the module).
 pub fn load(files: &dyn crate::input::Files, explicit: Option<&Path>) -> Result<Layout> {
     if let Some(path) = explicit {
+        if let Some(text) = inline(path) {
+            return buf::parse(Path::new("inline --config"), text);
+        }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let is_yaml = matches!(
@@ -253,6 +259,13 @@ pub fn load(files: &dyn crate::input::Files, explicit: Option<&Path>) -> Result<
     load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))
 }
 
+/// A `--config` / `--against-config` value that is the configuration itself, as buf takes it:
+/// one starting with `{` (JSON) or spanning several lines (YAML); buf.yaml syntax either way.
+pub fn inline(value: &Path) -> Option<&str> {
+    let s = value.to_str()?;
+    (s.trim_start().starts_with('{') || s.contains('\n')).then_some(s)
+}
+
 /// How a config file of an input is named in messages: `proto/buf.yaml`, `.git@main (…):buf.yaml`.
 fn shown(files: &dyn crate::input::Files, name: &str) -> PathBuf {
     let base = files.describe();
@@ -263,13 +276,26 @@ fn shown(files: &dyn crate::input::Files, name: &str) -> PathBuf {
     }
 }
 
+/// The input root's buf configuration: a v2 `buf.yaml` (which lists its modules), else a v1
+/// workspace (`buf.work.yaml`), else a v1beta1/v1 `buf.yaml`.
 fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
+    let mut root = None;
     for name in ["buf.yaml", "buf.yml"] {
         if let Some(text) = files.read_text(name)? {
-            return buf::parse(&shown(files, name), &text).map(Some);
+            root = Some(buf::parse(&shown(files, name), &text)?);
+            break;
         }
     }
-    Ok(None)
+    if root.as_ref().is_some_and(|l| l.version == Version::V2) {
+        return Ok(root);
+    }
+    for name in ["buf.work.yaml", "buf.work.yml"] {
+        if let Some(text) = files.read_text(name)? {
+            let file = shown(files, name);
+            return workspace::layout(files, &file, &text, |rel| shown(files, rel)).map(Some);
+        }
+    }
+    Ok(root)
 }
 
 /// The configuration for an input without files of its own (an image): `--config` or defaults.

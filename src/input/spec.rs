@@ -187,6 +187,15 @@ fn infer(location: &str) -> Format {
 }
 
 /// Parses an input spec.
+/// `buf.build/owner/repo[:ref]` (or a private BSR's `*.buf.dev/…`): the module it names.
+fn bsr_module(location: &str) -> Option<&str> {
+    let (host, _) = location.split_once('/')?;
+    if host != "buf.build" && !host.ends_with(".buf.dev") {
+        return None;
+    }
+    Some(location.split(':').next().unwrap_or(location))
+}
+
 pub fn parse(raw: &str) -> Result<Spec, SpecError> {
     let err = |message: String, range: (usize, usize)| SpecError {
         spec: raw.to_owned(),
@@ -202,6 +211,17 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
     };
     if location.is_empty() {
         return Err(err("the location before '#' is empty".into(), (0, 1)));
+    }
+    if let Some(module) = bsr_module(location) {
+        return Err(err(
+            format!(
+                "{module} is a Buf Schema Registry module; protosync does not reach the BSR. \
+                 Compare against the git repository the module is built from instead, e.g. \
+                 `https://github.com/OWNER/REPO.git#branch=main,subdir=proto`, or a local checkout \
+                 (docs/MIGRATING.md)"
+            ),
+            (0, location.len()),
+        ));
     }
     let mut pairs: Vec<(&str, &str, (usize, usize))> = Vec::new();
     if let Some(options) = options {

@@ -1,6 +1,7 @@
 //! Printers: one file per output format, all fed by the same findings. The engine never
 //! formats; printers never decide anything.
 
+pub mod adopt;
 pub mod diff;
 pub mod fanout;
 pub mod fleet;
@@ -10,6 +11,7 @@ pub mod impact;
 mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;
+pub mod msvs;
 pub mod progress;
 pub mod pull_request;
 pub mod rules;
