@@ -13,7 +13,8 @@ const V2: &str = "syntax = \"proto3\";\npackage acme.v1;\n\nmessage Invoice {\n 
 const V3: &str =
     "syntax = \"proto3\";\npackage acme.v1;\n\nmessage Invoice {\n  string id = 1;\n}\n";
 
-const TYPE_CHANGE: &str = "acme/v1/invoice.proto:6:3: FIELD_SAME_TYPE Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n";
+// A git input with `subdir=proto` names files from the repository root, as buf does.
+const TYPE_CHANGE: &str = "proto/acme/v1/invoice.proto:6:3: FIELD_SAME_TYPE Field \"2\" with name \"total\" on message \"Invoice\" changed type from \"int64\" to \"string\".\n";
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Std::new("git")
@@ -244,7 +245,7 @@ fn shallow_ci_checkout_with_only_origin_branch() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "acme/v1/invoice.proto:5:3: FIELD_SAME_TYPE Field \"1\" with name \"id\" on message \"Invoice\" changed type from \"string\" to \"int64\".\n"
+        "proto/acme/v1/invoice.proto:5:3: FIELD_SAME_TYPE Field \"1\" with name \"id\" on message \"Invoice\" changed type from \"string\" to \"int64\".\n"
     );
 }
 

@@ -215,6 +215,8 @@ pub(super) fn module_dir(raw: &str, key: &str, text: &str, file: &str) -> Result
 }
 
 /// Parses a buf.yaml.
+// long: one pass over buf.yaml's keys in the order buf reads them, each with its version
+// check and its located error.
 pub fn parse(path: &Path, text: &str) -> Result<Layout> {
     let file = path.display().to_string();
     let doc: Value = serde_norway::from_str(text).map_err(|e| anyhow!("{file}: {e}"))?;

@@ -196,6 +196,8 @@ fn bsr_module(location: &str) -> Option<&str> {
     Some(location.split(':').next().unwrap_or(location))
 }
 
+// long: one pass over the spec's `key=value` parts, each checked against the format, the
+// other keys and the location, with the offending part's range for the error.
 pub fn parse(raw: &str) -> Result<Spec, SpecError> {
     let err = |message: String, range: (usize, usize)| SpecError {
         spec: raw.to_owned(),

@@ -145,6 +145,8 @@ fn colour_diff(diff: &str) -> String {
 }
 
 /// `diffs`: print each file's unified diff before the summary (`init` prints the summary only).
+// long: the sections of the report in the order they print (contract line, diffs, files,
+// kept, extra, conflicts, verdict), each a few lines.
 pub fn sync_text(r: &SyncReport, colour: bool, diffs: bool) -> String {
     let mut out = contract_line(&r.contract);
     out.push('\n');
