@@ -45,6 +45,7 @@ impl ValueEnum for BreakingFormat {
             Report(Format::Github),
             Report(Format::Sarif),
             Report(Format::Junit),
+            Report(Format::JunitStrict),
             Report(Format::Gitlab),
             Report(Format::Markdown),
             Msvs,
