@@ -18,27 +18,15 @@ impl<'s> Walk<'s> {
                 .collect()
         };
         let (before, now) = (index(pf), index(cf));
-        let mut names: Vec<&str> = before.keys().copied().collect();
-        names.sort_unstable();
-        let mut deleted = Vec::new();
-        for n in names {
-            let (pf, pe) = before[n];
-            match now.get(n).copied() {
-                Some((cf, ce)) => {
-                    if self.moved(pf, cf) {
-                        let ch = Change::new(K::EnumMoved, n).from_to(&pf.path, &cf.path);
-                        self.emit(ch, cf, Self::at(cf, &ce.path));
-                    }
-                    self.enum_pair(pf, pe, cf, ce);
-                }
-                None => deleted.push(n),
+        let (both, deleted, added) = split_names(&before, &now);
+        for n in both {
+            let ((pf, pe), (cf, ce)) = (before[n], now[n]);
+            if self.moved(pf, cf) {
+                let ch = Change::new(K::EnumMoved, n).from_to(&pf.path, &cf.path);
+                self.emit(ch, cf, Self::at(cf, &ce.path));
             }
+            self.enum_pair(pf, pe, cf, ce);
         }
-        let added: HashSet<&str> = now
-            .keys()
-            .copied()
-            .filter(|n| !before.contains_key(n))
-            .collect();
         // Enums nested in renamed messages follow them; others match by structure.
         let mut pairs = pair_names(&deleted, &added, &HashMap::new(), message_pairs);
         let taken: HashSet<&str> = pairs.iter().map(|(_, a, _)| *a).collect();

@@ -133,6 +133,23 @@ fn zero(f: &Field) -> bool {
     }
 }
 
+/// The names of two indexes of one element kind: on both sides (sorted), only before (sorted),
+/// only now.
+fn split_names<'a, T>(
+    before: &HashMap<&'a str, T>,
+    now: &HashMap<&'a str, T>,
+) -> (Vec<&'a str>, Vec<&'a str>, HashSet<&'a str>) {
+    let mut names: Vec<&'a str> = before.keys().copied().collect();
+    names.sort_unstable();
+    let (both, deleted) = names.into_iter().partition(|n| now.contains_key(n));
+    let added = now
+        .keys()
+        .copied()
+        .filter(|n| !before.contains_key(n))
+        .collect();
+    (both, deleted, added)
+}
+
 fn nested_in(name: &str, parents: &HashSet<&str>) -> bool {
     let mut n = name;
     while let Some((parent, _)) = n.rsplit_once('.') {

@@ -11,27 +11,15 @@ impl<'s> Walk<'s> {
                 .collect()
         };
         let (before, now) = (index(pf), index(cf));
-        let mut names: Vec<&str> = before.keys().copied().collect();
-        names.sort_unstable();
-        let mut deleted = Vec::new();
-        for n in names {
-            let (pf, ps) = before[n];
-            match now.get(n).copied() {
-                Some((cf, cs)) => {
-                    if self.moved(pf, cf) {
-                        let ch = Change::new(K::ServiceMoved, n).from_to(&pf.path, &cf.path);
-                        self.emit(ch, cf, Self::at(cf, &cs.path));
-                    }
-                    self.service_pair(pf, ps, cf, cs);
-                }
-                None => deleted.push(n),
+        let (both, deleted, added) = split_names(&before, &now);
+        for n in both {
+            let ((pf, ps), (cf, cs)) = (before[n], now[n]);
+            if self.moved(pf, cf) {
+                let ch = Change::new(K::ServiceMoved, n).from_to(&pf.path, &cf.path);
+                self.emit(ch, cf, Self::at(cf, &cs.path));
             }
+            self.service_pair(pf, ps, cf, cs);
         }
-        let added: HashSet<&str> = now
-            .keys()
-            .copied()
-            .filter(|n| !before.contains_key(n))
-            .collect();
         let pairs = pair_names(&deleted, &added, &m.services, &[]);
         let (mut pd, mut pa) = (HashSet::new(), HashSet::new());
         for (d, a, _) in pairs {
