@@ -347,13 +347,14 @@ pub struct TargetTree {
 }
 
 /// Compares the targets of two trees under one configuration (its first module's rules):
-/// what `sync` and `status` use to judge an update of a vendored copy.
+/// what `sync` and `status` use to judge an update of a vendored copy. Returns the breaking
+/// report and the changelog of every change (`diff`'s, with the findings attached).
 pub fn compare_targets(
     prev: TargetTree,
     cur: TargetTree,
     layout: &Layout,
     overrides: &Overrides,
-) -> Result<BreakingReport> {
+) -> Result<(BreakingReport, crate::diff::report::DiffReport)> {
     let rules = config::rules::resolve(layout, overrides)?;
     let (prev_label, cur_label) = (prev.label.clone(), cur.label.clone());
     // A few vendored files compile faster one after the other than on two new threads.
@@ -385,10 +386,7 @@ pub fn compare_targets(
     let none = HashMap::new();
     let mut kept = rules.filter(findings, (&none, &none), &cur, &prev);
     crate::diff::renames::hint(&prev, &cur, &mut kept.findings);
-    Ok(BreakingReport::new(
-        layout.version,
-        kept,
-        cur.files.len(),
-        prev.files.len(),
-    ))
+    let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
+    let changes = crate::diff::report::of(&prev, &cur, &report);
+    Ok((report, changes))
 }

@@ -218,6 +218,22 @@ fn a_pull_request_is_created_once_then_updated_and_a_human_commit_is_left_alone(
         pr.body
     );
     assert!(pr.body.contains("No breaking changes."), "{}", pr.body);
+    // The changelog: every change, impact-classified, at the service's path.
+    assert!(
+        pr.body.contains("### Schema changes\n\nSemver: **minor** (1 change; 0 breaking, 1 compatible, 0 cosmetic)."),
+        "{}",
+        pr.body
+    );
+    assert!(
+        pr.body.contains("| field_added | `acme.billing.v1.Invoice.note` | `third_party/proto/acme/billing/v1/billing.proto:8:3` |"),
+        "{}",
+        pr.body
+    );
+    assert!(
+        !pr.body.contains("<details>"),
+        "short: not folded\n{}",
+        pr.body
+    );
     let tip = f.tip("billing", BRANCH).expect("the branch was pushed");
     let bare = f.bare("billing");
     // The commit holds exactly the vendored file and the lock, on top of main.
@@ -360,6 +376,11 @@ fn a_breaking_update_is_refused_unless_allowed_and_then_listed_in_the_body() {
     assert_eq!(prs.len(), 1);
     let pr = &prs[0];
     assert!(pr.title.ends_with("(breaking)"), "{}", pr.title);
+    assert!(
+        pr.body.contains("| field_deleted | `acme.billing.v1.Invoice.legacy_id` | `third_party/proto/acme/billing/v1/billing.proto:7:3` | FIELD_NO_DELETE |"),
+        "{}",
+        pr.body
+    );
     assert!(pr.draft);
     assert_eq!(pr.reviewers, ["octocat"]);
     assert!(
@@ -367,6 +388,52 @@ fn a_breaking_update_is_refused_unless_allowed_and_then_listed_in_the_body() {
         "{}",
         pr.body
     );
+    f.server.assert_no_invalid_requests();
+}
+
+#[test]
+fn the_pull_request_changelog_lists_every_change_and_folds_a_long_one() {
+    let f = Fleet::new();
+    let work = f.service("billing", false);
+    let added: String = (0..22)
+        .map(|i| format!("\n  string extra_{i} = {};", 10 + i))
+        .collect();
+    let text = billing(&added).replace("\n  string legacy_id = 3;", "");
+    f.change_contract("proto/acme/billing/v1/billing.proto", &text, "many");
+    assert_code(&f.sync_pr(&work, &["--allow-breaking"]), 0);
+    let prs = f.server.prs("acme", "billing");
+    let body = &prs[0].body;
+    assert!(
+        body.contains("Semver: **major** (23 changes; 1 breaking, 22 compatible, 0 cosmetic)."),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "<details><summary>23 changes (1 breaking, 22 compatible, 0 cosmetic)</summary>"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("| field_deleted | `acme.billing.v1.Invoice.legacy_id` |"),
+        "{body}"
+    );
+    for i in 0..22 {
+        assert!(
+            body.contains(&format!(
+                "| field_added | `acme.billing.v1.Invoice.extra_{i}` |"
+            )),
+            "extra_{i} missing:\n{body}"
+        );
+    }
+    assert!(
+        body.contains("stable package with 1 breaking change: they call for a new major version, acme.billing.v2"),
+        "{body}"
+    );
+    let (open, close) = (
+        body.find("<details>").unwrap(),
+        body.find("</details>").unwrap(),
+    );
+    assert!(open < body.find("extra_0").unwrap() && body.find("extra_21").unwrap() < close);
     f.server.assert_no_invalid_requests();
 }
 
@@ -558,6 +625,9 @@ fn fanout_opens_one_pull_request_per_service_and_one_failure_stops_nothing() {
     assert_eq!(f.server.prs("acme", "billing").len(), 1);
     assert_eq!(f.server.prs("acme", "orders").len(), 1);
     assert!(f.tip("billing", BRANCH).is_some() && f.tip("orders", BRANCH).is_some());
+    // Each fan-out pull request carries its service's changelog.
+    let body = &f.server.prs("acme", "billing")[0].body;
+    assert!(body.contains("### Schema changes\n\nSemver: **"), "{body}");
 
     // Again: nothing new, nothing duplicated; JSON for CI.
     let o = f.run(

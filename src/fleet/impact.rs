@@ -90,6 +90,10 @@ pub struct ServiceImpact {
     pub findings: Vec<ImpactFinding>,
     pub usages: Vec<Usage>,
     pub seconds: f64,
+    /// Every schema change from the pinned copy to the proposal (contract-repository paths),
+    /// when they were compared (the comment's changelog).
+    #[serde(skip)]
+    pub changes: Option<crate::diff::DiffReport>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -179,6 +183,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
                 findings: Vec::new(),
                 usages: Vec::new(),
                 seconds: 0.0,
+                changes: None,
             },
         };
         r.seconds = started.elapsed().as_secs_f64();
@@ -195,6 +200,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
     Ok(results)
 }
 
+// long: one service's judgement, step by step (lock, proposal, pin, compare, uses).
 fn one(
     service: &Service,
     opts: &ImpactOptions,
@@ -223,6 +229,7 @@ fn one(
         findings: Vec::new(),
         usages: Vec::new(),
         seconds: 0.0,
+        changes: None,
     };
     let proposal = cached_proposal(proposals, opts, against, &root)?;
     let changed = &proposal.changed;
@@ -239,7 +246,7 @@ fn one(
 
     let pinned_commit = git2::Oid::from_str(&lock.contract.commit)?;
     let pinned = pinned_protos(cfg, lock, pinned_commit, &root, opts, local)?;
-    let report = compare_pinned(
+    let (report, mut changes) = compare_pinned(
         service,
         ws,
         (pinned, pinned_commit, &pinned_rels),
@@ -247,6 +254,10 @@ fn one(
         &targets,
     )?;
     result.findings = impact_findings(&report, &targets, &pinned_rels, &root);
+    for c in &mut changes.changes {
+        c.path = c.path.as_deref().map(|rel| in_repo(&root, rel));
+    }
+    result.changes = Some(changes);
     if result.findings.is_empty() {
         result.verdict = Verdict::Compatible;
         result.detail = format!(
@@ -303,7 +314,7 @@ fn compare_pinned(
     ),
     proposal: &Proposal,
     targets: &[crate::sync::plan::Target],
-) -> Result<pipeline::BreakingReport> {
+) -> Result<(pipeline::BreakingReport, crate::diff::DiffReport)> {
     let prev_targets: Vec<String> = pinned_rels
         .keys()
         .filter(|rel| pinned.contains_key(*rel))
@@ -395,13 +406,6 @@ fn impact_findings(
         .map(|t| (t.rel.as_str(), t.path.as_str()))
         .chain(pinned_rels.iter().map(|(r, p)| (r.as_str(), p.as_str())))
         .collect();
-    let in_repo = |rel: &str| {
-        if root.is_empty() {
-            rel.to_owned()
-        } else {
-            format!("{root}/{rel}")
-        }
-    };
     report
         .findings
         .iter()
@@ -412,13 +416,22 @@ fn impact_findings(
                 rule: f.rule.as_str().to_owned(),
                 message: f.message.clone(),
                 element: f.element.clone(),
-                contract_path: rel.map(in_repo),
+                contract_path: rel.map(|r| in_repo(root, r)),
                 line: f.span.filter(|_| located).map(|s| s.start_line),
                 column: f.span.filter(|_| located).map(|s| s.start_column),
                 service_path: rel.and_then(|r| service_path.get(r)).map(|s| s.to_string()),
             }
         })
         .collect()
+}
+
+/// A contract-root-relative path as a path in the contract repository.
+fn in_repo(root: &str, rel: &str) -> String {
+    if root.is_empty() {
+        rel.to_owned()
+    } else {
+        format!("{root}/{rel}")
+    }
 }
 
 /// The service's own fields and RPCs (outside its vendored directories) whose type is a broken

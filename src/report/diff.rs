@@ -161,6 +161,41 @@ pub fn markdown(report: &DiffReport) -> String {
         out.push_str("No change. Semver: **none**.\n");
         return out;
     }
+    verdict(&mut out, report);
+    tables(&mut out, report, "####", Some(FOLD_AFTER));
+    out
+}
+
+/// Changes past which a pull request's changelog is folded whole.
+pub const COLLAPSE_AFTER: usize = 20;
+
+/// The changelog of a pull request or an `impact` comment, under a heading of `level` (`###`):
+/// the verdict, then every change by impact; more than [`COLLAPSE_AFTER`] changes are folded
+/// into one `<details>` block.
+pub fn changelog(report: &DiffReport, level: &str) -> String {
+    let mut out = format!("{level} Schema changes\n\n");
+    if report.changes.is_empty() {
+        out.push_str("No schema change (semver **none**).\n");
+        return out;
+    }
+    verdict(&mut out, report);
+    let sub = format!("{level}#");
+    if report.changes.len() > COLLAPSE_AFTER {
+        let _ = write!(
+            out,
+            "<details><summary>{} ({})</summary>\n\n",
+            plural(report.changes.len(), "change", "changes"),
+            counts(report)
+        );
+        tables(&mut out, report, &sub, None);
+        out.push_str("</details>\n");
+    } else {
+        tables(&mut out, report, &sub, None);
+    }
+    out
+}
+
+fn verdict(out: &mut String, report: &DiffReport) {
     let _ = writeln!(
         out,
         "Semver: **{}** ({}; {}).\n",
@@ -171,6 +206,10 @@ pub fn markdown(report: &DiffReport) -> String {
     for a in &report.packages {
         let _ = writeln!(out, "> {}\n", cell(&advice_line(a)));
     }
+}
+
+/// One table per impact under a `level` heading; with `fold`, the rows past it are folded.
+fn tables(out: &mut String, report: &DiffReport, level: &str, fold: Option<usize>) {
     for impact in [Impact::Breaking, Impact::Compatible, Impact::Cosmetic] {
         let rows: Vec<&Change> = report
             .changes
@@ -185,15 +224,15 @@ pub fn markdown(report: &DiffReport) -> String {
             Impact::Compatible => "Compatible",
             Impact::Cosmetic => "Cosmetic",
         };
-        let _ = writeln!(out, "#### {title} ({})\n", rows.len());
+        let _ = writeln!(out, "{level} {title} ({})\n", rows.len());
         let head = "| Change | Element | Location | Details |\n| --- | --- | --- | --- |\n";
         out.push_str(head);
         for (i, c) in rows.iter().enumerate() {
-            if i == FOLD_AFTER {
+            if Some(i) == fold {
                 let _ = write!(
                     out,
                     "\n<details><summary>{} more</summary>\n\n{head}",
-                    rows.len() - FOLD_AFTER
+                    rows.len() - i
                 );
             }
             let mut details = sides(c, "→");
@@ -213,10 +252,9 @@ pub fn markdown(report: &DiffReport) -> String {
                 cell(&details)
             );
         }
-        if rows.len() > FOLD_AFTER {
+        if fold.is_some_and(|f| rows.len() > f) {
             out.push_str("\n</details>\n");
         }
         out.push('\n');
     }
-    out
 }

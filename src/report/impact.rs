@@ -78,7 +78,8 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// One PR comment: a table of services and verdicts, the findings folded per service.
+/// One PR comment: a table of services and verdicts, then per judged service (folded) its
+/// findings, the uses in its own protos and the changelog of every change from its pin.
 pub fn markdown(results: &[ServiceImpact]) -> String {
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
     let mut out = String::from("<!-- protosync:impact -->\n## protosync impact\n\n");
@@ -118,12 +119,16 @@ pub fn markdown(results: &[ServiceImpact]) -> String {
             ));
         }
     }
-    for r in results.iter().filter(|r| r.verdict == Verdict::Breaking) {
+    let judged = |r: &&ServiceImpact| matches!(r.verdict, Verdict::Breaking | Verdict::Compatible);
+    for r in results.iter().filter(judged) {
         out.push_str(&format!(
-            "\n<details>\n<summary><code>{}</code>: {}</summary>\n\n| location | rule | message |\n|---|---|---|\n",
+            "\n<details>\n<summary><code>{}</code>: {}</summary>\n\n",
             r.name,
             cell(&r.detail)
         ));
+        if !r.findings.is_empty() {
+            out.push_str("| location | rule | message |\n|---|---|---|\n");
+        }
         for f in &r.findings {
             out.push_str(&format!(
                 "| `{}` | `{}` | {} |\n",
@@ -140,6 +145,13 @@ pub fn markdown(results: &[ServiceImpact]) -> String {
                     u.kind, u.element, u.file, u.uses
                 ));
             }
+        }
+        if let Some(changes) = &r.changes {
+            if !r.findings.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(super::diff::changelog(changes, "####").trim_end());
+            out.push('\n');
         }
         out.push_str("\n</details>\n");
     }

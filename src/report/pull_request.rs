@@ -1,6 +1,6 @@
 //! The pull request of a sync (`sync --pr`, fan-out): its title and its Markdown body (the
-//! commit range, the changed files, the breaking findings for the service), with table cells
-//! escaped like every Markdown report.
+//! commit range, the changed files, the breaking findings for the service, the changelog of
+//! every schema change), with table cells escaped like every Markdown report.
 
 use super::markdown::{cell, code};
 use super::short;
@@ -18,7 +18,8 @@ pub fn title(sync: &SyncReport, name: &str) -> String {
 }
 
 /// The pull request's body, in Markdown: the commit range, a table of changed files, the
-/// breaking findings for this service.
+/// breaking findings for this service, then every schema change, impact-classified (folded
+/// when long).
 pub fn body(sync: &SyncReport, files: &[CommittedFile], base_commit: Option<&str>) -> String {
     let c = &sync.contract;
     let to = c.commit.as_deref().unwrap_or("?");
@@ -81,6 +82,11 @@ pub fn body(sync: &SyncReport, files: &[CommittedFile], base_commit: Option<&str
             };
             out.push_str(&format!("| {at} | `{}` | {} |\n", f.rule, cell(&f.message)));
         }
+    }
+    if let Some(changes) = &sync.changes {
+        out.push('\n');
+        out.push_str(super::diff::changelog(changes, "###").trim_end());
+        out.push('\n');
     }
     out.push_str(&format!(
         "\n<!-- protosync: contract={} commit={to} -->\n",

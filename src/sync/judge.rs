@@ -9,18 +9,20 @@ use super::plan::FileView;
 use super::workspace::{locked_commit, Upstream, Workspace};
 use crate::breaking::report::Report as BreakingReport;
 use crate::config::rules::Overrides;
+use crate::diff::DiffReport;
 use crate::input::LoadOptions;
 use crate::pipeline::{self, TargetTree};
 
 /// Breaking changes of the pinned copy (the contract at the locked commit; the files on disk
 /// when that commit is not at hand or a file is not in the lock) → the contract's new files,
-/// under the service's `[breaking]` configuration. Paths in the findings are the service's.
+/// under the service's `[breaking]` configuration, with the changelog of every change (none
+/// when nothing was compared). Paths in the findings and changes are the service's.
 pub(super) fn judge(
     ws: &Workspace,
     up: &Upstream,
     views: &[FileView],
     opts: &LoadOptions,
-) -> Result<BreakingReport> {
+) -> Result<(BreakingReport, Option<DiffReport>)> {
     let layout = &ws.layout;
     // The pinned version: the contract at the locked commit, when it is at hand.
     let pinned = locked_commit(ws)
@@ -55,10 +57,11 @@ pub(super) fn judge(
         prev_targets.push(rel);
     }
     if prev_targets.is_empty() {
-        return Ok(BreakingReport {
+        let report = BreakingReport {
             files: up.targets.len(),
             ..BreakingReport::empty(layout.version)
-        });
+        };
+        return Ok((report, None));
     }
     for t in &up.targets {
         service_path.insert((true, t.rel.clone()), t.path.clone());
@@ -67,7 +70,7 @@ pub(super) fn judge(
         files: up.protos.clone(),
         includes: Vec::new(),
     };
-    let mut report = pipeline::compare_targets(
+    let (mut report, mut changes) = pipeline::compare_targets(
         TargetTree {
             tree: prev,
             targets: prev_targets,
@@ -93,5 +96,15 @@ pub(super) fn judge(
             }
         }
     }
-    Ok(report)
+    for c in &mut changes.changes {
+        if let Some(p) = &c.path {
+            let s = service_path
+                .get(&(true, p.clone()))
+                .or_else(|| service_path.get(&(false, p.clone())));
+            if let Some(s) = s {
+                c.path = Some(s.clone());
+            }
+        }
+    }
+    Ok((report, Some(changes)))
 }

@@ -116,6 +116,10 @@ pub struct SyncReport {
     pub allowed_breaking: bool,
     #[serde(skip)]
     pub breaking: BreakingReport,
+    /// Every change of the vendored files' schema (the pull request's changelog); none when
+    /// nothing was compared.
+    #[serde(skip)]
+    pub changes: Option<crate::diff::DiffReport>,
 }
 
 impl SyncReport {
@@ -187,8 +191,8 @@ pub fn run_sync_on(
     let up = upstream(ws, &ref_, &opts.load)?;
     let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
     let planned = plan_sync(ws, &up, &ref_, &views, adopt);
-    let breaking = if planned.changes.is_empty() || adopt {
-        BreakingReport::empty(ws.layout.version)
+    let (breaking, changes) = if planned.changes.is_empty() || adopt {
+        (BreakingReport::empty(ws.layout.version), None)
     } else {
         judge(ws, &up, &views, &opts.load)?
     };
@@ -210,6 +214,7 @@ pub fn run_sync_on(
         forced: opts.force,
         allowed_breaking: opts.allow_breaking,
         breaking,
+        changes,
     })
 }
 

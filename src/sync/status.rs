@@ -78,7 +78,7 @@ pub fn status(config_path: &Path, opts: &LoadOptions) -> Result<StatusReport> {
         .iter()
         .any(|v| !matches!(v.action().0, Action::Unchanged | Action::Leave));
     let breaking = if changes {
-        judge(&ws, &up, &views, opts)?
+        judge(&ws, &up, &views, opts)?.0
     } else {
         BreakingReport::empty(ws.layout.version)
     };
