@@ -6,6 +6,7 @@
 
 pub mod breaking;
 pub mod cli;
+pub mod clock;
 pub mod comment;
 pub mod compile;
 pub mod config;

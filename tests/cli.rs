@@ -235,6 +235,96 @@ fn allowance_drops_its_finding_and_unused_ones_are_reported() {
     assert!(err.contains("matched no finding"), "{err}");
 }
 
+/// 2026-12-01T12:00:00Z: "today" for the allowance dates.
+const DEC_1_2026: &str = "1796126400";
+
+#[test]
+fn an_expired_allowance_stops_allowing_and_one_expiring_soon_is_warned_about() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[[breaking.allow]]\nrule = \"FIELD_SAME_TYPE\"\nelement = \"acme.v1.Invoice.total\"\nreason = \"no client reads total yet\"\napproved_by = \"alice\"\nexpires = \"2026-11-30\"\n",
+    );
+    let out = breaking(&t)
+        .env("SOURCE_DATE_EPOCH", DEC_1_2026)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "expired: the finding is back");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["allowed"], 0);
+    assert_eq!(doc["findings"][0]["rule"], "FIELD_SAME_TYPE");
+    let expired = &doc["summary"]["expired_allowances"][0];
+    assert_eq!(expired["expires"], "2026-11-30");
+    assert_eq!(expired["approved_by"], "alice");
+    assert!(doc["summary"]["unused_allowances"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("allowance for FIELD_SAME_TYPE on acme.v1.Invoice.total expired on 2026-11-30 (approved by alice): it no longer allows"),
+        "{err}"
+    );
+
+    // Valid through its day, and within 14 days: allowed, with a warning.
+    let toml = std::fs::read_to_string(t.path().join("current/protosync.toml")).unwrap();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        &toml.replace("2026-11-30", "2026-12-15"),
+    );
+    let out = breaking(&t)
+        .env("SOURCE_DATE_EPOCH", DEC_1_2026)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["allowed"], 1);
+    assert_eq!(
+        doc["summary"]["expiring_allowances"][0]["expires"],
+        "2026-12-15"
+    );
+    assert!(doc["summary"].get("expired_allowances").is_none());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("expires on 2026-12-15 (approved by alice)"),
+        "{err}"
+    );
+
+    // Further away: no warning.
+    write(
+        t.path(),
+        "current/protosync.toml",
+        &toml.replace("2026-11-30", "2026-12-16"),
+    );
+    let out = breaking(&t)
+        .env("SOURCE_DATE_EPOCH", DEC_1_2026)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8(out.stderr).unwrap().contains("expires"));
+}
+
+#[test]
+fn an_allowance_date_that_is_not_one_names_its_place() {
+    let t = pair();
+    write(
+        t.path(),
+        "current/protosync.toml",
+        "[[breaking.allow]]\nrule = \"FIELD_SAME_TYPE\"\nelement = \"acme.v1.Invoice.total\"\nreason = \"later\"\nexpires = \"2026-02-30\"\n",
+    );
+    let out = breaking(&t).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("protosync.toml:5:11: breaking.allow.expires: \"2026-02-30\": day 30 does not exist in that month"),
+        "{err}"
+    );
+}
+
 #[test]
 fn allowance_without_reason_is_rejected() {
     let t = pair();

@@ -869,6 +869,8 @@ fn odd_report() -> BreakingReport {
             ),
         ],
         unused_allowances: Vec::new(),
+        expired_allowances: Vec::new(),
+        expiring_allowances: Vec::new(),
         allowed: 0,
         files: 2,
         against_files: 3,

@@ -19,6 +19,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Allowances that matched no finding.
     pub unused_allowances: Vec<Allowance>,
+    /// Allowances past their `expires` date (they allowed nothing).
+    pub expired_allowances: Vec<Allowance>,
+    /// Allowances that expire within the warning window.
+    pub expiring_allowances: Vec<Allowance>,
     /// Findings dropped by allowances.
     pub allowed: usize,
     pub files: usize,
@@ -32,6 +36,8 @@ impl Report {
             version,
             findings: kept.findings,
             unused_allowances: kept.unused_allowances,
+            expired_allowances: kept.expired_allowances,
+            expiring_allowances: kept.expiring_allowances,
             allowed: kept.allowed,
             files,
             against_files,
@@ -44,6 +50,8 @@ impl Report {
             version,
             findings: Vec::new(),
             unused_allowances: Vec::new(),
+            expired_allowances: Vec::new(),
+            expiring_allowances: Vec::new(),
             allowed: 0,
             files: 0,
             against_files: 0,
@@ -75,6 +83,9 @@ pub struct Filtered {
     pub findings: Vec<Finding>,
     /// Allowances that matched no finding.
     pub unused_allowances: Vec<Allowance>,
+    /// Allowances past their date, and those expiring soon.
+    pub expired_allowances: Vec<Allowance>,
+    pub expiring_allowances: Vec<Allowance>,
     /// Findings dropped by allowances.
     pub allowed: usize,
 }
@@ -159,18 +170,22 @@ impl RuleSet {
             }
             kept.push(f);
         }
+        let (unused, expired, expiring) = allowance_states(rules, &used);
         Filtered {
             findings: kept,
-            unused_allowances: unused_allowances(rules, &used),
+            unused_allowances: unused,
+            expired_allowances: expired,
+            expiring_allowances: expiring,
             allowed,
         }
     }
 }
 
-/// The allowances no finding used (`used[module][allowance]`). Modules that share one
-/// configuration (several roots) share its allowances: an allowance is unused when no module
-/// used it, and is reported once.
-fn unused_allowances(rules: &[ModuleRules], used: &[Vec<bool>]) -> Vec<Allowance> {
+/// The allowances no module used, those past their `expires` date and those expiring soon.
+/// Modules that share one configuration (several roots) share its allowances: an allowance is
+/// unused when no module used it, and is reported once.
+type AllowanceStates = (Vec<Allowance>, Vec<Allowance>, Vec<Allowance>);
+fn allowance_states(rules: &[ModuleRules], used: &[Vec<bool>]) -> AllowanceStates {
     let used_places: std::collections::HashSet<&str> = rules
         .iter()
         .enumerate()
@@ -183,16 +198,27 @@ fn unused_allowances(rules: &[ModuleRules], used: &[Vec<bool>]) -> Vec<Allowance
                 .map(|(_, a)| a.place.as_str())
         })
         .collect();
-    let mut unused: Vec<Allowance> = Vec::new();
+    let (mut unused, mut expired, mut expiring): AllowanceStates = Default::default();
     for m in rules {
         for a in &m.allow {
-            if !used_places.contains(a.place.as_str()) && !unused.iter().any(|u| u.place == a.place)
-            {
-                unused.push(a.clone());
+            let push = |list: &mut Vec<Allowance>| {
+                if !list.iter().any(|u| u.place == a.place) {
+                    list.push(a.clone());
+                }
+            };
+            if a.expired {
+                push(&mut expired);
+                continue;
+            }
+            if !used_places.contains(a.place.as_str()) {
+                push(&mut unused);
+            }
+            if a.expiring {
+                push(&mut expiring);
             }
         }
     }
-    unused
+    (unused, expired, expiring)
 }
 
 /// A path filter: a file or directory (prefix at a `/` boundary), or a glob.
@@ -240,11 +266,19 @@ pub struct Allowance {
     pub element: String,
     pub reason: String,
     pub place: String,
+    pub approved_by: Option<String>,
+    /// `YYYY-MM-DD`, as written.
+    pub expires: Option<String>,
+    /// Past its date: it allows nothing (resolved against today by the configuration).
+    pub expired: bool,
+    /// Expires within the warning window.
+    pub expiring: bool,
 }
 
 impl Allowance {
     pub fn matches(&self, f: &Finding) -> bool {
-        self.rules.contains(&f.rule)
+        !self.expired
+            && self.rules.contains(&f.rule)
             && (f.element == self.element
                 || f.element
                     .strip_prefix(&self.element)

@@ -280,4 +280,31 @@ pub(super) fn warn_unused(report: &Report) {
             a.place, a.rule_id, a.element, a.reason
         );
     }
+    for a in &report.expired_allowances {
+        eprintln!(
+            "warning: {}: allowance for {} on {} expired on {}{}: it no longer allows",
+            a.place,
+            a.rule_id,
+            a.element,
+            a.expires.as_deref().unwrap_or("?"),
+            approved(a)
+        );
+    }
+    for a in &report.expiring_allowances {
+        eprintln!(
+            "warning: {}: allowance for {} on {} expires on {}{}",
+            a.place,
+            a.rule_id,
+            a.element,
+            a.expires.as_deref().unwrap_or("?"),
+            approved(a)
+        );
+    }
+}
+
+fn approved(a: &crate::breaking::report::Allowance) -> String {
+    a.approved_by
+        .as_deref()
+        .map(|b| format!(" (approved by {b})"))
+        .unwrap_or_default()
 }

@@ -28,6 +28,17 @@ pub struct Written {
 }
 
 /// Breaking configuration of one module, ids still as written.
+/// One `[[breaking.allow]]` entry, checked: the rule as written, the element, the reason, who
+/// approved it and when it expires (`YYYY-MM-DD` and its day number).
+#[derive(Debug, Clone)]
+pub struct AllowSpec {
+    pub rule: Written,
+    pub element: String,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    pub expires: Option<(String, i64)>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ModuleBreaking {
     pub use_: Vec<Written>,
@@ -36,7 +47,7 @@ pub struct ModuleBreaking {
     pub ignore: Vec<String>,
     pub ignore_only: Vec<(Written, Vec<String>)>,
     pub ignore_unstable_packages: bool,
-    pub allow: Vec<(Written, String, String)>,
+    pub allow: Vec<AllowSpec>,
     /// `structural = true` (protosync.toml only).
     pub structural: bool,
 }
@@ -117,11 +128,23 @@ pub fn layout_of(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<Layo
             let (l, c) = line_col(text, a.rule.span().start);
             bail!("{name}:{l}:{c}: breaking.allow: element must not be empty");
         }
-        allow.push((
-            written(&a.rule, "breaking.allow.rule"),
-            a.element.clone(),
-            a.reason.get_ref().clone(),
-        ));
+        let expires = match &a.expires {
+            None => None,
+            Some(e) => {
+                let day = crate::clock::parse_date(e.get_ref().trim()).map_err(|why| {
+                    let (l, c) = line_col(text, e.span().start);
+                    anyhow!("{name}:{l}:{c}: breaking.allow.expires: {why}")
+                })?;
+                Some((e.get_ref().trim().to_owned(), day))
+            }
+        };
+        allow.push(AllowSpec {
+            rule: written(&a.rule, "breaking.allow.rule"),
+            element: a.element.clone(),
+            reason: a.reason.get_ref().clone(),
+            approved_by: a.approved_by.clone().filter(|s| !s.trim().is_empty()),
+            expires,
+        });
     }
     let breaking = ModuleBreaking {
         use_: section

@@ -4,6 +4,9 @@
 use anyhow::{anyhow, bail, Result};
 
 use super::{Layout, Written};
+/// An allowance expiring within this many days is warned about.
+pub const EXPIRING_DAYS: i64 = 14;
+
 use crate::breaking::report::{Allowance, ModuleRules, PathMatcher, RuleSet};
 use crate::breaking::rules::{Category, RuleId, Status, RULES};
 use crate::breaking::Version;
@@ -120,17 +123,25 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<RuleSet> {
             }
         }
         let mut allow = Vec::new();
-        for (w, element, reason) in &b.allow {
+        let today = crate::clock::today();
+        for a in &b.allow {
+            let w = &a.rule;
             let rules = expand_written(w, version)?;
             if rules.is_empty() {
                 bail!("{}: {} enables no rule in version {version}", w.place, w.id);
             }
+            let day = a.expires.as_ref().map(|(_, d)| *d);
             allow.push(Allowance {
                 rules,
                 rule_id: w.id.clone(),
-                element: element.clone(),
-                reason: reason.clone(),
+                element: a.element.clone(),
+                reason: a.reason.clone(),
                 place: w.place.clone(),
+                approved_by: a.approved_by.clone(),
+                expires: a.expires.as_ref().map(|(t, _)| t.clone()),
+                // Valid through its day; expiring: within the next 14 days.
+                expired: day.is_some_and(|d| d < today),
+                expiring: day.is_some_and(|d| d >= today && d <= today + EXPIRING_DAYS),
             });
         }
         out.push(ModuleRules {

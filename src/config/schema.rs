@@ -43,6 +43,12 @@ pub struct AllowEntry {
     pub rule: Spanned<String>,
     pub element: String,
     pub reason: Spanned<String>,
+    /// Who approved the break (the trail; shown with the allowance).
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// `YYYY-MM-DD`: from the day after, the allowance no longer allows.
+    #[serde(default)]
+    pub expires: Option<Spanned<String>>,
 }
 
 /// `protosync.toml`, the whole file: every section is typed here, so unknown keys and wrong

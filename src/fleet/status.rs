@@ -21,12 +21,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde::Serialize;
 
 use super::fanout;
 use super::Service;
+pub use crate::clock::rfc3339;
+use crate::clock::unix_now;
 use crate::forge::{self, RepoRef};
 use crate::input::{self, GitWant, LoadOptions};
 use crate::report::progress::Progress;
@@ -597,42 +599,6 @@ fn open_pull_request(
             unknown(why)
         }
     }
-}
-
-/// Now, or `SOURCE_DATE_EPOCH` when set (reproducible reports: the ages and the report's date
-/// are then computed from it).
-fn unix_now() -> i64 {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    {
-        return t;
-    }
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// `2026-11-26T08:20:00Z` for a Unix time.
-pub fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 /// A short age: `45s`, `12m`, `5h`, `3d`, `7w`, `4mo`, `2y`.

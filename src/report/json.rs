@@ -48,7 +48,17 @@ pub fn value(report: &Report) -> Value {
         .iter()
         .map(|a| json!({"rule": a.rule_id, "element": a.element, "reason": a.reason, "place": a.place}))
         .collect();
-    json!({
+    let mut summary_extra = serde_json::Map::new();
+    for (key, list) in [
+        ("expired_allowances", &report.expired_allowances),
+        ("expiring_allowances", &report.expiring_allowances),
+    ] {
+        if !list.is_empty() {
+            let v: Vec<Value> = list.iter().map(|a| json!({"rule": a.rule_id, "element": a.element, "reason": a.reason, "place": a.place, "approved_by": a.approved_by, "expires": a.expires})).collect();
+            summary_extra.insert(key.to_owned(), Value::Array(v));
+        }
+    }
+    let mut doc = json!({
         "findings": findings,
         "summary": {
             "findings": report.findings.len(),
@@ -59,5 +69,10 @@ pub fn value(report: &Report) -> Value {
             "allowed": report.allowed,
             "unused_allowances": unused,
         }
-    })
+    });
+    doc["summary"]
+        .as_object_mut()
+        .expect("an object")
+        .extend(summary_extra);
+    doc
 }
