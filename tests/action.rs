@@ -344,6 +344,30 @@ fn the_skip_label_lets_breaking_changes_pass_as_warnings() {
         .summary()
         .contains("the pull request has the label `protosync skip breaking`"));
 
+    assert!(!gh.summary().contains("applied by"), "a push event names no applier");
+
+    // The label's own `labeled` event: its sender applied it, and the summary says so.
+    let event = json!({
+        "action": "labeled",
+        "number": 7,
+        "label": {"name": "Protosync Skip Breaking"},
+        "sender": {"login": "octocat"},
+        "pull_request": {
+            "number": 7,
+            "head": {"ref": "feature"},
+            "base": {"ref": "main"},
+            "labels": [{"name": "Protosync Skip Breaking"}],
+        },
+        "repository": {"full_name": "acme/contracts"},
+    });
+    std::fs::write(gh.dir().join("event.json"), event.to_string()).unwrap();
+    assert_code(&gh.script("run.sh", &r.checkout), 0);
+    assert!(
+        gh.summary().contains("> The label was applied by @octocat."),
+        "{}",
+        gh.summary()
+    );
+
     // Another label, or no skip label configured: the job fails.
     gh.pull_request(7, "main", &["protosync skip"]);
     assert_code(&gh.script("run.sh", &r.checkout), 1);

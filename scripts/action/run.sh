@@ -85,6 +85,13 @@ if [ -n "$skip_label" ] && [ -n "$labels" ]; then
         fi
     done <<<"$labels"
 fi
+# Who applied the skip label: the event says when this run is the label's own `labeled`
+# event (its sender); other events (a push to the pull request) do not carry it.
+skip_applier=""
+if $has_skip_label && [ "$(event .action)" = labeled ] &&
+    [ "$(event .label.name | tr '[:upper:]' '[:lower:]')" = "$want" ]; then
+    skip_applier="$(event .sender.login)"
+fi
 
 in_git=false
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -388,6 +395,10 @@ note=""
 if $skipped; then
     note="> [!NOTE]
 > $breaking breaking change(s) found, not failing this job: the pull request has the label \`$skip_label\`."
+    if [ -n "$skip_applier" ]; then
+        note="$note
+> The label was applied by @$skip_applier."
+    fi
 fi
 {
     cat "$out/report.md"
