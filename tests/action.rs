@@ -344,7 +344,10 @@ fn the_skip_label_lets_breaking_changes_pass_as_warnings() {
         .summary()
         .contains("the pull request has the label `protosync skip breaking`"));
 
-    assert!(!gh.summary().contains("applied by"), "a push event names no applier");
+    assert!(
+        !gh.summary().contains("applied by"),
+        "a push event names no applier"
+    );
 
     // The label's own `labeled` event: its sender applied it, and the summary says so.
     let event = json!({
@@ -363,7 +366,8 @@ fn the_skip_label_lets_breaking_changes_pass_as_warnings() {
     std::fs::write(gh.dir().join("event.json"), event.to_string()).unwrap();
     assert_code(&gh.script("run.sh", &r.checkout), 0);
     assert!(
-        gh.summary().contains("> The label was applied by @octocat."),
+        gh.summary()
+            .contains("> The label was applied by @octocat."),
         "{}",
         gh.summary()
     );
