@@ -181,10 +181,12 @@ impl RuleSet {
     }
 }
 
+/// Unused, expired and expiring allowances.
+type AllowanceStates = (Vec<Allowance>, Vec<Allowance>, Vec<Allowance>);
+
 /// The allowances no module used, those past their `expires` date and those expiring soon.
 /// Modules that share one configuration (several roots) share its allowances: an allowance is
 /// unused when no module used it, and is reported once.
-type AllowanceStates = (Vec<Allowance>, Vec<Allowance>, Vec<Allowance>);
 fn allowance_states(rules: &[ModuleRules], used: &[Vec<bool>]) -> AllowanceStates {
     let used_places: std::collections::HashSet<&str> = rules
         .iter()

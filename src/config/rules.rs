@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Result};
 
-use super::{Layout, Written};
+use super::{Layout, ModuleBreaking, Written};
 /// An allowance expiring within this many days is warned about.
 pub const EXPIRING_DAYS: i64 = 14;
 
@@ -122,28 +122,7 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<RuleSet> {
                 ignore_only.push((rules.clone(), m));
             }
         }
-        let mut allow = Vec::new();
-        let today = crate::clock::today();
-        for a in &b.allow {
-            let w = &a.rule;
-            let rules = expand_written(w, version)?;
-            if rules.is_empty() {
-                bail!("{}: {} enables no rule in version {version}", w.place, w.id);
-            }
-            let day = a.expires.as_ref().map(|(_, d)| *d);
-            allow.push(Allowance {
-                rules,
-                rule_id: w.id.clone(),
-                element: a.element.clone(),
-                reason: a.reason.clone(),
-                place: w.place.clone(),
-                approved_by: a.approved_by.clone(),
-                expires: a.expires.as_ref().map(|(t, _)| t.clone()),
-                // Valid through its day; expiring: within the next 14 days.
-                expired: day.is_some_and(|d| d < today),
-                expiring: day.is_some_and(|d| d >= today && d <= today + EXPIRING_DAYS),
-            });
-        }
+        let allow = allowances(b, version)?;
         out.push(ModuleRules {
             enabled,
             ignore: b
@@ -158,6 +137,33 @@ pub fn resolve(layout: &Layout, overrides: &Overrides) -> Result<RuleSet> {
         });
     }
     Ok(RuleSet { modules: out })
+}
+
+/// The `[[breaking.allow]]` entries of one module, with their expiry judged against today.
+fn allowances(b: &ModuleBreaking, version: Version) -> Result<Vec<Allowance>> {
+    let mut allow = Vec::new();
+    let today = crate::clock::today();
+    for a in &b.allow {
+        let w = &a.rule;
+        let rules = expand_written(w, version)?;
+        if rules.is_empty() {
+            bail!("{}: {} enables no rule in version {version}", w.place, w.id);
+        }
+        let day = a.expires.as_ref().map(|(_, d)| *d);
+        allow.push(Allowance {
+            rules,
+            rule_id: w.id.clone(),
+            element: a.element.clone(),
+            reason: a.reason.clone(),
+            place: w.place.clone(),
+            approved_by: a.approved_by.clone(),
+            expires: a.expires.as_ref().map(|(t, _)| t.clone()),
+            // Valid through its day; expiring: within the next 14 days.
+            expired: day.is_some_and(|d| d < today),
+            expiring: day.is_some_and(|d| d >= today && d <= today + EXPIRING_DAYS),
+        });
+    }
+    Ok(allow)
 }
 
 #[cfg(test)]

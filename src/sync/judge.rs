@@ -84,6 +84,17 @@ pub(super) fn judge(
         layout,
         &Overrides::default(),
     )?;
+    to_service_paths(&mut report, &mut changes, &service_path);
+    Ok((report, Some(changes)))
+}
+
+/// Renames the contract paths of the findings and changes to the service's paths (`true`: the
+/// contract's new files, `false`: the pinned copy).
+fn to_service_paths(
+    report: &mut BreakingReport,
+    changes: &mut DiffReport,
+    service_path: &HashMap<(bool, String), String>,
+) {
     for f in &mut report.findings {
         if let Some(p) = &f.path {
             if let Some(s) = service_path.get(&(true, p.clone())) {
@@ -106,5 +117,4 @@ pub(super) fn judge(
             }
         }
     }
-    Ok((report, Some(changes)))
 }
