@@ -187,22 +187,43 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
 
 /// [`run_breaking`] naming files as `paths` says.
 pub fn run_breaking_with(opts: &BreakingOptions, paths: Paths) -> Result<BreakingReport> {
-    let (report, cur, prev) = run_breaking_with_schemas(opts, paths)?;
-    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
-    // path (a command-line run exits before it matters).
-    std::thread::spawn(move || drop((cur, prev)));
-    Ok(report)
-}
-
-/// [`run_breaking_with`], also returning the two schemas compared (current, previous): what
-/// `diff` walks.
-pub fn run_breaking_with_schemas(
-    opts: &BreakingOptions,
-    paths: Paths,
-) -> Result<(BreakingReport, Schema, Schema)> {
     let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
     let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
-    compare_inputs_with_schemas(&input_spec, &against_spec, None, opts, paths)
+    compare_inputs(&input_spec, &against_spec, None, opts, paths)
+}
+
+/// [`run_breaking`] (module paths), also returning the two schemas compared (current,
+/// previous), which `diff` walks, and how each side names its files as buf does.
+pub fn run_breaking_with_schemas(
+    opts: &BreakingOptions,
+) -> Result<(BreakingReport, Schema, Schema, PathNamer)> {
+    let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
+    let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
+    let (report, cur, prev, sides) =
+        compare_inputs_with_schemas(&input_spec, &against_spec, None, opts, Paths::Module)?;
+    let [cur_side, prev_side] = sides;
+    let namer = PathNamer {
+        cur: (input_spec, cur_side.0, cur_side.1),
+        prev: (against_spec, prev_side.0, prev_side.1),
+    };
+    Ok((report, cur, prev, namer))
+}
+
+/// Names a side's module-relative paths as [`Paths`] says, after the comparison.
+pub struct PathNamer {
+    cur: (input::Spec, Layout, HashMap<String, usize>),
+    prev: (input::Spec, Layout, HashMap<String, usize>),
+}
+
+impl PathNamer {
+    /// `path` of the current side (`current`) or of the previous one.
+    pub fn name(&self, path: &str, current: bool, paths: Paths) -> String {
+        if paths == Paths::Module {
+            return path.to_owned();
+        }
+        let (spec, layout, module_of) = if current { &self.cur } else { &self.prev };
+        shown_path(path, (spec, layout, module_of), paths)
+    }
 }
 
 /// Compares two parsed inputs. `layout`, when given, lays out both sides and its rules judge
@@ -215,13 +236,19 @@ pub fn compare_inputs(
     opts: &BreakingOptions,
     paths: Paths,
 ) -> Result<BreakingReport> {
-    let (report, cur, prev) =
+    let (report, cur, prev, _) =
         compare_inputs_with_schemas(input_spec, against_spec, layout, opts, paths)?;
+    // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
+    // path (a command-line run exits before it matters).
     std::thread::spawn(move || drop((cur, prev)));
     Ok(report)
 }
 
-/// [`compare_inputs`], also returning the two schemas compared (current, previous).
+/// Each side's layout and the module of each of its files (current, previous).
+type Sides = [(Layout, HashMap<String, usize>); 2];
+
+/// [`compare_inputs`], also returning the two schemas compared (current, previous) and the
+/// sides' layouts.
 // long: the comparison's steps in order (load both sides, rules, compile, compare, filter,
 // hints, paths); each is one call, and splitting would pass both sides around.
 fn compare_inputs_with_schemas(
@@ -230,7 +257,7 @@ fn compare_inputs_with_schemas(
     layout: Option<&Layout>,
     opts: &BreakingOptions,
     paths: Paths,
-) -> Result<(BreakingReport, Schema, Schema)> {
+) -> Result<(BreakingReport, Schema, Schema, Sides)> {
     let t = std::time::Instant::now();
     // Two git inputs are read one after the other so the second reuses the blobs the first
     // decompressed; otherwise both sides are read at the same time.
@@ -289,7 +316,11 @@ fn compare_inputs_with_schemas(
         opts.targets.apply(&mut kept.findings, &files)?;
     }
     let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
-    Ok((report, cur, prev))
+    let sides = [
+        (layout, cur_side.module_of),
+        (against_layout, prev_side.module_of),
+    ];
+    Ok((report, cur, prev, sides))
 }
 
 /// One side as [`shown_path`] needs it: its spec, its layout and the module of each file.

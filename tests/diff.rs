@@ -8,7 +8,7 @@ use std::process::Command as Std;
 
 use assert_cmd::Command;
 use protosync::diff::{self, Impact, Kind, Semver};
-use protosync::pipeline::{run_breaking, BreakingOptions};
+use protosync::pipeline::{run_breaking, BreakingOptions, Paths};
 use protosync::report::diff::{render, DiffFormat};
 use tempfile::TempDir;
 
@@ -27,7 +27,7 @@ fn opts(name: &str) -> BreakingOptions {
 }
 
 fn run(name: &str) -> diff::DiffReport {
-    diff::run(&opts(name)).unwrap_or_else(|e| panic!("{name}: {e:#}"))
+    diff::run(&opts(name), Paths::Module).unwrap_or_else(|e| panic!("{name}: {e:#}"))
 }
 
 fn kinds(r: &diff::DiffReport) -> Vec<(Kind, &str, Impact)> {
@@ -245,7 +245,7 @@ fn structural_mode_accepts_a_wire_identical_move_and_default_does_not() {
     let mut o = opts("structural");
     o.overrides.structural = true;
     assert!(run_breaking(&o).unwrap().findings.is_empty());
-    let d = diff::run(&o).unwrap();
+    let d = diff::run(&o, Paths::Module).unwrap();
     assert_eq!(d.semver, Semver::Minor);
     // The config key does the same.
     let tmp = TempDir::new().unwrap();
@@ -416,12 +416,16 @@ fn git_branches_give_the_same_changes_as_directories() {
             ],
         );
         assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
-        let from_git = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(
-            from_git,
-            render(&run(name), DiffFormat::Json),
-            "{name}: git and directories differ"
-        );
+        let from_git: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The same changes, each file named as buf names it: under the git input's subdir.
+        let mut from_dir: serde_json::Value =
+            serde_json::from_str(&render(&run(name), DiffFormat::Json)).unwrap();
+        for c in from_dir["changes"].as_array_mut().unwrap() {
+            if let Some(p) = c["path"].as_str() {
+                c["path"] = format!("proto/{p}").into();
+            }
+        }
+        assert_eq!(from_git, from_dir, "{name}: git and directories differ");
     }
 }
 
@@ -526,7 +530,7 @@ fn map_value_type_changes_are_one_breaking_change() {
         against: tmp.path().join("previous").display().to_string(),
         ..BreakingOptions::default()
     };
-    let r = diff::run(&o).unwrap();
+    let r = diff::run(&o, Paths::Module).unwrap();
     type Row<'a> = (Kind, &'a str, Option<&'a str>, Option<&'a str>, Impact);
     let got: Vec<Row> = r
         .changes
@@ -552,4 +556,33 @@ fn map_value_type_changes_are_one_breaking_change() {
         )]
     );
     assert_eq!(r.changes[0].rules.len(), 1);
+}
+
+#[test]
+fn files_are_named_as_breaking_names_them() {
+    // Run from the fixture's directory with relative inputs, as a user does: both commands
+    // name files as reached from there (buf's way), the deleted side under `previous/`.
+    let dir = case("rename");
+    let args = ["current", "--against", "previous", "--format", "json"];
+    let diff = protosync(&dir, &[&["diff"][..], &args].concat());
+    assert_eq!(diff.status.code(), Some(0), "{diff:?}");
+    let diff: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
+    let paths: Vec<&str> = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    assert!(!paths.is_empty());
+    for p in &paths {
+        assert!(
+            p.starts_with("current/") || p.starts_with("previous/"),
+            "{p} is not named from the working directory"
+        );
+    }
+    let breaking = protosync(&dir, &[&["breaking"][..], &args].concat());
+    assert_eq!(breaking.status.code(), Some(1), "{breaking:?}");
+    let report: serde_json::Value = serde_json::from_slice(&breaking.stdout).unwrap();
+    let named = report["findings"][0]["path"].as_str().unwrap();
+    assert!(paths.contains(&named), "{named} not among {paths:?}");
 }

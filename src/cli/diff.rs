@@ -78,7 +78,7 @@ impl DiffArgs {
 }
 
 pub(super) fn diff(args: DiffArgs, out: &mut dyn Write) -> Result<i32> {
-    let diff = crate::diff::run(&args.options())?;
+    let diff = crate::diff::run(&args.options(), crate::pipeline::Paths::Reached)?;
     let format = match args.format {
         DiffFormatArg::Text => DiffFormat::Text,
         DiffFormatArg::Json => DiffFormat::Json,

@@ -22,11 +22,16 @@ pub use report::{diff, of, DiffReport};
 pub use semver::{PackageAdvice, Semver, Stability};
 
 /// Loads, compiles and compares both sides as `breaking` does (same configuration, same
-/// findings), then lists every change.
-pub fn run(opts: &BreakingOptions) -> Result<DiffReport> {
-    let (report, cur, prev) = pipeline::run_breaking_with_schemas(opts, Paths::Module)?;
+/// findings), then lists every change, its files named as `paths` says.
+pub fn run(opts: &BreakingOptions, paths: Paths) -> Result<DiffReport> {
+    let (report, cur, prev, namer) = pipeline::run_breaking_with_schemas(opts)?;
     let t = std::time::Instant::now();
-    let out = of(&prev, &cur, &report);
+    let mut out = of(&prev, &cur, &report);
+    for c in &mut out.changes {
+        if let Some(p) = &c.path {
+            c.path = Some(namer.name(p, cur.file(p).is_some(), paths));
+        }
+    }
     crate::trace::since("diff", t);
     std::thread::spawn(move || drop((cur, prev)));
     Ok(out)
