@@ -294,11 +294,11 @@ fn an_expired_allowance_stops_allowing_and_one_expiring_soon_is_warned_about() {
         "{err}"
     );
 
-    // Further away: no warning.
+    // Further away (written as a TOML date this time): no warning.
     write(
         t.path(),
         "current/protosync.toml",
-        &toml.replace("2026-11-30", "2026-12-16"),
+        &toml.replace("\"2026-11-30\"", "2026-12-16"),
     );
     let out = breaking(&t)
         .env("SOURCE_DATE_EPOCH", DEC_1_2026)
@@ -323,6 +323,30 @@ fn an_allowance_date_that_is_not_one_names_its_place() {
         err.contains("protosync.toml:5:11: breaking.allow.expires: \"2026-02-30\": day 30 does not exist in that month"),
         "{err}"
     );
+    // A TOML date-time with a time of day, and a value that is no date at all.
+    for (value, says) in [
+        (
+            "2026-12-31T10:00:00",
+            "\"2026-12-31T10:00:00\" is not a date (YYYY-MM-DD)",
+        ),
+        ("5", "expected a date (YYYY-MM-DD), found integer"),
+    ] {
+        let toml = std::fs::read_to_string(t.path().join("current/protosync.toml")).unwrap();
+        let at = toml.find("expires = ").unwrap();
+        let line_end = at + toml[at..].find('\n').unwrap();
+        let edited = format!("{}expires = {value}{}", &toml[..at], &toml[line_end..]);
+        write(t.path(), "current/protosync.toml", &edited);
+        let out = breaking(&t).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(says) && err.contains("line 5, column 11")
+                || err.contains(&format!(
+                    "protosync.toml:5:11: breaking.allow.expires: {says}"
+                )),
+            "{value}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -131,11 +131,12 @@ pub fn layout_of(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<Layo
         let expires = match &a.expires {
             None => None,
             Some(e) => {
-                let day = crate::clock::parse_date(e.get_ref().trim()).map_err(|why| {
+                let date = e.get_ref().text();
+                let day = crate::clock::parse_date(&date).map_err(|why| {
                     let (l, c) = line_col(text, e.span().start);
                     anyhow!("{name}:{l}:{c}: breaking.allow.expires: {why}")
                 })?;
-                Some((e.get_ref().trim().to_owned(), day))
+                Some((date, day))
             }
         };
         allow.push(AllowSpec {

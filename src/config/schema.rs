@@ -46,9 +46,40 @@ pub struct AllowEntry {
     /// Who approved the break (the trail; shown with the allowance).
     #[serde(default)]
     pub approved_by: Option<String>,
-    /// `YYYY-MM-DD`: from the day after, the allowance no longer allows.
+    /// `YYYY-MM-DD` (a TOML date or a string): from the day after, the allowance no longer
+    /// allows.
     #[serde(default)]
-    pub expires: Option<Spanned<String>>,
+    pub expires: Option<Spanned<DateValue>>,
+}
+
+/// A date as TOML writes it (`2026-12-31`) or as a string (`"2026-12-31"`).
+#[derive(Debug, Clone)]
+pub enum DateValue {
+    Date(toml::value::Datetime),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for DateValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match toml::Value::deserialize(d)? {
+            toml::Value::Datetime(t) => Ok(DateValue::Date(t)),
+            toml::Value::String(s) => Ok(DateValue::Text(s)),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a date (YYYY-MM-DD), found {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
+impl DateValue {
+    /// The date as written (a TOML date-time with a time of day keeps it, and is refused).
+    pub fn text(&self) -> String {
+        match self {
+            DateValue::Date(d) => d.to_string(),
+            DateValue::Text(t) => t.trim().to_owned(),
+        }
+    }
 }
 
 /// `protosync.toml`, the whole file: every section is typed here, so unknown keys and wrong
