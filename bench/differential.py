@@ -246,7 +246,12 @@ def run_protosync(w, cur="current", prev="previous"):
         doc = json.loads(o)
     except ValueError:
         return {"status": "error", "findings": [], "raw": o + e, "rc": rc}
-    rows = [(f.get("path") or "", f.get("start_line") or 1, f.get("start_column") or 1, f.get("rule"))
+    # Both tools name files as reached from the working directory (`current/…`, `previous/…`);
+    # both are compared without that prefix, and a protosync path without it is an error here.
+    paths = [f.get("path") for f in doc.get("findings", []) if f.get("path")]
+    if any(not p.startswith(("current/", "previous/")) for p in paths):
+        return {"status": "error", "findings": [], "raw": "path not named as buf names it\n" + o + e, "rc": rc}
+    rows = [(norm_path(f.get("path")), f.get("start_line") or 1, f.get("start_column") or 1, f.get("rule"))
             for f in doc.get("findings", [])]
     return {"status": "ok", "findings": rows, "raw": o + e, "rc": rc}
 
