@@ -333,3 +333,46 @@ fn the_dep_flag_wins_over_protosync_toml() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_sync_gate_compiles_the_contract_with_the_services_deps() {
+    let t = TempDir::new().unwrap();
+    let (root, cache) = (t.path(), t.path().join("cache"));
+    write(root, "googleapis/google/type/unit.proto", DEP_V1);
+    let contracts = root.join("contracts");
+    std::fs::create_dir_all(&contracts).unwrap();
+    git(&contracts, &["init", "-q", "-b", "main"]);
+    write(&contracts, "proto/acme/v1/price.proto", APP);
+    git(&contracts, &["add", "-A"]);
+    git(&contracts, &["commit", "-q", "-m", "first"]);
+    let svc = root.join("svc");
+    std::fs::create_dir_all(&svc).unwrap();
+    git(&svc, &["init", "-q", "-b", "main"]);
+    let init = [
+        "init",
+        "--contract",
+        "../contracts",
+        "--root",
+        "proto",
+        "--from",
+        "acme/v1",
+        "--to",
+        "third_party/proto/acme/v1",
+    ];
+    assert_code(&run(&mut protosync(&svc, &cache), &init), 0);
+    let mut config = std::fs::read_to_string(svc.join("protosync.toml")).unwrap();
+    config.push_str(&format!("\n[deps]\n\"{GOOGLEAPIS}\" = \"../googleapis\"\n"));
+    std::fs::write(svc.join("protosync.toml"), &config).unwrap();
+    git(&svc, &["add", "-A"]);
+    git(&svc, &["commit", "-q", "-m", "vendored"]);
+    write(&contracts, "proto/acme/v1/price.proto", APP_CHANGED);
+    git(&contracts, &["commit", "-q", "-am", "amount as string"]);
+    let out = run(&mut protosync(&svc, &cache), &["sync", "--format", "json"]);
+    assert_code(&out, 1);
+    let doc = stdout(&out);
+    assert!(
+        doc.contains("\"refused_breaking\"") && doc.contains("FIELD_SAME_TYPE"),
+        "{doc}\n{}",
+        stderr(&out)
+    );
+}

@@ -34,12 +34,10 @@ pub(super) fn judge(
         });
     // The old copy, at its contract paths: what the lock pinned (local edits are not the
     // contract's change; they are refused separately), else what is on disk.
-    // The service's `[deps]` (and `--dep`) serve the contract's imports on both sides.
-    let (imports, _) = pipeline::dependency_files(&layout.deps, opts, "contract")?;
     let mut prev = crate::compile::SourceTree {
         files: pinned.clone().unwrap_or_else(|| up.protos.clone()),
         includes: Vec::new(),
-        imports: imports.clone(),
+        ..Default::default()
     };
     let mut service_path: HashMap<(bool, String), String> = HashMap::new();
     let mut prev_targets = Vec::new();
@@ -69,6 +67,9 @@ pub(super) fn judge(
     for t in &up.targets {
         service_path.insert((true, t.rel.clone()), t.path.clone());
     }
+    // The service's `[deps]` (and `--dep`) serve the contract's imports on both sides.
+    let (imports, _) = pipeline::dependency_files(&layout.deps, opts, "contract")?;
+    prev.imports = imports.clone();
     let cur = crate::compile::SourceTree {
         files: up.protos.clone(),
         includes: Vec::new(),
