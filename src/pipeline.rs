@@ -1,8 +1,9 @@
 //! The `breaking` pipeline: inputs → trees → compile both sides in parallel → models →
 //! compare → filter by configuration. Returns findings; printing is the report module's job.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
 
@@ -10,6 +11,7 @@ use crate::breaking;
 pub use crate::breaking::report::Report as BreakingReport;
 use crate::compile::Compiled;
 use crate::compile::{self, SourceTree};
+use crate::config::deps::{Declared, Deps};
 use crate::config::rules::Overrides;
 use crate::config::targets::Targets;
 use crate::config::{self, Layout};
@@ -38,6 +40,109 @@ struct Side {
     source: Result<SourceTree, Box<Compiled>>,
     /// File path -> module index.
     module_of: HashMap<String, usize>,
+    /// Declared dependencies no mapping resolves (named when an import is missing).
+    unmapped: Vec<Declared>,
+}
+
+/// Dependency files by import path (a source tree's `imports`).
+pub type DepFiles = Arc<BTreeMap<String, Arc<str>>>;
+
+/// The files of a side's dependencies (import-only, by import path) and the declared
+/// dependencies no mapping resolves. `deps` is what the side declares, `load.deps` the
+/// `--dep` flags; the protosync.toml found walking up from the working directory maps the
+/// rest. Dependencies are read like inputs (remote ones through the cache, `--offline`
+/// honoured), each laid out by its own configuration.
+pub fn dependency_files(
+    deps: &Deps,
+    load: &LoadOptions,
+    label: &str,
+) -> Result<(DepFiles, Vec<Declared>)> {
+    let flags: Vec<config::deps::Mapping> = load
+        .deps
+        .iter()
+        .map(|(name, input)| config::deps::Mapping {
+            name: name.clone(),
+            input: input.clone(),
+            commits: BTreeMap::new(),
+            place: format!("--dep {name}"),
+            base: None,
+        })
+        .collect();
+    if deps.declared.is_empty() && flags.is_empty() {
+        return Ok((Arc::default(), Vec::new()));
+    }
+    let project = config::deps::project_mappings(Path::new("."))?;
+    let (resolved, unmapped) = config::deps::resolve(deps, &flags, &project)?;
+    let mut imports: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for dep in resolved {
+        let what = format!("{label}: dependency {} (mapped by {})", dep.name, dep.place);
+        let files = match input::load(&dep.spec, load, &what)
+            .map_err(|e| anyhow!("{what}: {e:#}"))?
+        {
+            Loaded::Files(files) => files,
+            Loaded::Image(_) => bail!("{what}: a dependency must be a directory or a git input"),
+        };
+        let layout =
+            config::load_layout_only(files.as_ref()).map_err(|e| anyhow!("{what}: {e:#}"))?;
+        let before = imports.len();
+        for m in &layout.modules {
+            let root = m.root.to_string_lossy().replace('\\', "/");
+            if !files.is_dir(&root) {
+                continue;
+            }
+            for (path, text) in files.protos_under(&root)? {
+                if m.excludes
+                    .iter()
+                    .any(|e| path == *e || path.starts_with(&format!("{e}/")))
+                {
+                    continue;
+                }
+                match imports.get(&path) {
+                    Some(old) if **old != *text => bail!(
+                        "{label}: {path} is in two dependencies with different contents: {} and {}",
+                        owner[&path],
+                        dep.name
+                    ),
+                    Some(_) => {}
+                    None => {
+                        owner.insert(path.clone(), dep.name.clone());
+                        imports.insert(path, text);
+                    }
+                }
+            }
+        }
+        if imports.len() == before && !owner.values().any(|o| *o == dep.name) {
+            bail!("{what}: no .proto files in {}", files.describe());
+        }
+    }
+    Ok((Arc::new(imports), unmapped))
+}
+
+/// A compile error of a side with declared, unmapped dependencies and a missing import says
+/// which dependencies to map, and how.
+fn with_dep_help(err: anyhow::Error, sides: [(&str, &[Declared]); 2]) -> anyhow::Error {
+    let Some(ce) = err
+        .downcast_ref::<Box<compile::CompileError>>()
+        .map(|b| (**b).clone())
+    else {
+        return err;
+    };
+    let mut ce = ce;
+    let unmapped = sides.iter().find(|(s, _)| *s == ce.side).map(|(_, u)| *u);
+    match (
+        unmapped.and_then(config::deps::unmapped_help),
+        ce.message.contains("not found"),
+    ) {
+        (Some(help), true) => {
+            ce.help = Some(match ce.help.take() {
+                Some(old) => format!("{old}\n {help}"),
+                None => help,
+            });
+            anyhow!(Box::new(ce))
+        }
+        _ => err,
+    }
 }
 
 fn read_side(
@@ -83,6 +188,7 @@ fn read_side(
     Ok(Side {
         source: Ok(tree),
         module_of,
+        unmapped: Vec::new(),
     })
 }
 
@@ -145,7 +251,12 @@ fn load_side(
                 (None, false, Some(path)) => config::load(files.as_ref(), Some(path))?,
                 (None, false, None) => config::load_layout_only(files.as_ref())?,
             };
-            let side = read_side(files.as_ref(), &layout, &opts.includes, label)?;
+            let mut side = read_side(files.as_ref(), &layout, &opts.includes, label)?;
+            let (imports, unmapped) = dependency_files(&layout.deps, &opts.load, label)?;
+            if let Ok(tree) = &mut side.source {
+                tree.imports = imports;
+            }
+            side.unmapped = unmapped;
             Ok((side, layout))
         }
         Loaded::Image(compiled) => {
@@ -157,6 +268,7 @@ fn load_side(
                 Side {
                     source: Err(compiled),
                     module_of: HashMap::new(),
+                    unmapped: Vec::new(),
                 },
                 layout,
             ))
@@ -281,7 +393,12 @@ fn compare_inputs_with_schemas(
     };
     let rules = config::rules::resolve(&layout, &opts.overrides)?;
     trace("read both sides", t);
-    let (cur, prev) = compile_both(cur_side.source, prev_side.source)?;
+    let unmapped = [
+        ("input", cur_side.unmapped.as_slice()),
+        ("against", prev_side.unmapped.as_slice()),
+    ];
+    let (cur, prev) =
+        compile_both(cur_side.source, prev_side.source).map_err(|e| with_dep_help(e, unmapped))?;
     let t = std::time::Instant::now();
     let structural = rules.modules.iter().any(|m| m.structural);
     let findings = breaking::compare_with(

@@ -150,6 +150,16 @@ pub struct RemoteArgs {
     /// Cache of remote repositories [default: the user cache directory]
     #[arg(long, value_name = "DIR", env = "PROTOSYNC_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Resolve a buf.yaml dependency (or add one) from a protosync input, e.g.
+    /// `buf.build/googleapis/googleapis=https://github.com/googleapis/googleapis.git#commit=<sha>`;
+    /// wins over `[deps]` (repeatable)
+    #[arg(long = "dep", value_name = "NAME=INPUT", value_parser = parse_dep)]
+    pub deps: Vec<(String, String)>,
+}
+
+/// One `--dep NAME=INPUT` value.
+fn parse_dep(value: &str) -> Result<(String, String), String> {
+    crate::config::deps::parse_flag(value).map(|m| (m.name, m.input))
 }
 
 impl RemoteArgs {
@@ -157,6 +167,7 @@ impl RemoteArgs {
         crate::input::LoadOptions {
             offline: self.offline,
             cache_dir: self.cache_dir.clone(),
+            deps: self.deps.clone(),
             ..Default::default()
         }
     }

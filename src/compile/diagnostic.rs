@@ -168,7 +168,7 @@ impl CompileError {
             .map(|label| label.offset());
         let source = file
             .as_deref()
-            .and_then(|f| tree.files.get(f))
+            .and_then(|f| tree.files.get(f).or_else(|| tree.imports.get(f)))
             .map(|s| s.to_string())
             .or_else(|| {
                 let code = err.source_code()?;

@@ -1,7 +1,7 @@
 //! Compiling a source tree into a descriptor pool with protox, without protoc.
 //!
 //! Owns: import resolution order (the tree itself first, then the bundled `google/protobuf/*`,
-//! then extra include directories), the editions front-end hook, parallel parsing, and turning
+//! then dependency files, then extra include directories), the editions front-end hook, parallel parsing, and turning
 //! compiler errors into located diagnostics. It does not know about rules or configuration.
 
 pub mod diagnostic;
@@ -27,6 +27,9 @@ pub struct SourceTree {
     pub files: BTreeMap<String, Arc<str>>,
     /// Extra include directories for imports that are not in the tree.
     pub includes: Vec<PathBuf>,
+    /// Import-only files (dependencies' files, by import path): never targets, searched after
+    /// the tree and the bundled well-known types, before `includes`.
+    pub imports: Arc<BTreeMap<String, Arc<str>>>,
 }
 
 /// Features set explicitly in an editions file, by element path.
@@ -202,7 +205,7 @@ fn parse_tree(tree: &SourceTree) -> Result<Parsed, protox::Error> {
 }
 
 /// Resolves imports: the tree first (a module's own file wins, also at a well-known type's
-/// path), then the bundled well-known types, then include dirs.
+/// path), then the bundled well-known types, then dependency files, then include dirs.
 struct Resolver {
     google: GoogleFileResolver,
     tree: Arc<SourceTree>,
@@ -360,6 +363,9 @@ impl FileResolver for Resolver {
                 return Ok(file);
             }
         }
+        if let Some(source) = self.tree.imports.get(name) {
+            return self.open_source(name, source);
+        }
         for include in &self.tree.includes {
             let path = include.join(name);
             if path.is_file() {
@@ -406,7 +412,7 @@ fn link(
 
 /// The text of a tree file or of a file in an include directory.
 fn read_source(tree: &SourceTree, name: &str) -> Option<Arc<str>> {
-    if let Some(text) = tree.files.get(name) {
+    if let Some(text) = tree.files.get(name).or_else(|| tree.imports.get(name)) {
         return Some(text.clone());
     }
     tree.includes
@@ -572,8 +578,11 @@ pub fn compile_pair(
     let a_count = entries.len();
     // Second-side files with the same path and content as on the first side.
     let mut same: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Imports from outside the tree resolve the same way on both sides only when both have
+    // the same dependency files; otherwise every file of the second side is linked again.
+    let same_imports = Arc::ptr_eq(&a.imports, &b.imports) || a.imports == b.imports;
     for (name, text) in &b.files {
-        if a.files.get(name).is_some_and(|t| **t == **text) {
+        if same_imports && a.files.get(name).is_some_and(|t| **t == **text) {
             same.insert(name.as_str());
         } else {
             entries.push((name.as_str(), &**text));

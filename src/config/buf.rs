@@ -377,11 +377,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Layout> {
             }
         }
     }
+    let declared = match version {
+        Version::V1Beta1 => Vec::new(),
+        _ => super::deps::from_buf_yaml(&doc, text, &file)?,
+    };
     let layout = Layout {
         version,
         git_timeout: None,
         source: Some(path.to_path_buf()),
         modules,
+        deps: super::deps::Deps {
+            declared,
+            mappings: Vec::new(),
+        },
     };
     super::validate(&layout).map_err(|e| anyhow!("{e:#}"))?;
     Ok(layout)

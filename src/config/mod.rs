@@ -6,6 +6,7 @@
 //! were written, and resolving `use`/`except` into a rule set per module. It does not run checks.
 
 pub mod buf;
+pub mod deps;
 pub mod rules;
 pub mod schema;
 pub mod targets;
@@ -71,6 +72,8 @@ pub struct Layout {
     pub modules: Vec<Module>,
     /// `[git] timeout` of a protosync.toml, in seconds.
     pub git_timeout: Option<u64>,
+    /// Declared dependencies and the side's own `[deps]` mappings.
+    pub deps: deps::Deps,
 }
 
 impl Layout {
@@ -79,6 +82,7 @@ impl Layout {
             version,
             git_timeout: None,
             source: None,
+            deps: deps::Deps::default(),
             modules: vec![Module {
                 root: PathBuf::new(),
                 excludes: Vec::new(),
@@ -199,8 +203,24 @@ pub fn layout_of(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<Layo
         })
         .collect();
     layout.git_timeout = git_timeout(&name, text, parsed.git.as_ref())?;
+    layout.deps = toml_deps(&name, text, parsed)?;
     validate(&layout)?;
     Ok(layout)
+}
+
+/// `[deps]` of a protosync.toml: its names are the declared dependencies, its values their
+/// mappings.
+pub fn toml_deps(name: &str, text: &str, parsed: &ProtosyncToml) -> Result<deps::Deps> {
+    let mappings = deps::from_toml(&parsed.deps, text, name)?;
+    let declared = mappings
+        .iter()
+        .map(|m| deps::Declared {
+            name: m.name.clone(),
+            place: m.place.clone(),
+            lock_commit: None,
+        })
+        .collect();
+    Ok(deps::Deps { declared, mappings })
 }
 
 /// `[git] timeout`, checked (whole seconds, 1 to 86400).
@@ -306,7 +326,12 @@ fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
     let mut root = None;
     for name in ["buf.yaml", "buf.yml"] {
         if let Some(text) = files.read_text(name)? {
-            root = Some(buf::parse(&shown(files, name), &text)?);
+            let mut layout = buf::parse(&shown(files, name), &text)?;
+            layout.deps.declared = deps::with_lock(
+                std::mem::take(&mut layout.deps.declared),
+                buf_lock(files, "")?,
+            )?;
+            root = Some(layout);
             break;
         }
     }
@@ -320,6 +345,17 @@ fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
         }
     }
     Ok(root)
+}
+
+/// The `buf.lock` in directory `dir` of an input (`""`: its root): how to name it, and its text.
+pub fn buf_lock(files: &dyn crate::input::Files, dir: &str) -> Result<Option<(String, String)>> {
+    let rel = match dir {
+        "" => "buf.lock".to_owned(),
+        d => format!("{d}/buf.lock"),
+    };
+    Ok(files
+        .read_text(&rel)?
+        .map(|text| (shown(files, &rel).display().to_string(), text)))
 }
 
 /// The configuration for an input without files of its own (an image): `--config` or defaults.
@@ -346,6 +382,8 @@ pub fn load_layout_only(files: &dyn crate::input::Files) -> Result<Layout> {
                 breaking: ModuleBreaking::default(),
             })
             .collect();
+        layout.source = Some(name.clone());
+        layout.deps = toml_deps(&name.display().to_string(), &text, &parsed)?;
         return Ok(layout);
     }
     load_buf_yaml(files).map(|l| l.unwrap_or_else(|| Layout::default_for(Version::V2)))

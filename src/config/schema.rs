@@ -101,6 +101,10 @@ pub struct ProtosyncToml {
     pub build: Option<BuildSection>,
     #[serde(default)]
     pub git: Option<GitSection>,
+    /// `[deps]`: module name → input (a string) or `{ input, commits }` (checked by
+    /// `config::deps::from_toml`).
+    #[serde(default)]
+    pub deps: BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// `[git]`: network settings of the git operations (fetching contracts, pushing sync branches).

@@ -71,6 +71,7 @@ pub fn layout(
     let dirs = directories(&file.display().to_string(), text)?;
     let mut modules = Vec::new();
     let mut version = None;
+    let mut deps = Vec::new();
     for dir in &dirs {
         if !files.is_dir(dir) {
             bail!(
@@ -91,6 +92,7 @@ pub fn layout(
             version: Version::V1,
             source: None,
             git_timeout: None,
+            deps: Default::default(),
             modules: vec![Module {
                 root: PathBuf::new(),
                 excludes: Vec::new(),
@@ -105,6 +107,16 @@ pub fn layout(
             );
         }
         version.get_or_insert(own.version);
+        // The modules of a workspace build together: their dependencies are shared.
+        let lock = super::buf_lock(files, dir)?;
+        for d in super::deps::with_lock(own.deps.declared, lock)? {
+            if deps
+                .iter()
+                .all(|o: &super::deps::Declared| o.name != d.name)
+            {
+                deps.push(d);
+            }
+        }
         for m in own.modules {
             let root = Path::new(dir).join(&m.root);
             modules.push(Module { root, ..m });
@@ -115,6 +127,10 @@ pub fn layout(
         git_timeout: None,
         source: Some(file.to_path_buf()),
         modules,
+        deps: super::deps::Deps {
+            declared: deps,
+            mappings: Vec::new(),
+        },
     };
     super::validate(&layout).map_err(|e| anyhow!("{e:#}"))?;
     Ok(layout)

@@ -325,6 +325,7 @@ fn compare_pinned(
             tree: SourceTree {
                 files: pinned,
                 includes: Vec::new(),
+                ..Default::default()
             },
             targets: prev_targets,
             label: format!(
@@ -337,6 +338,7 @@ fn compare_pinned(
             tree: SourceTree {
                 files: proposal.protos.clone(),
                 includes: Vec::new(),
+                ..Default::default()
             },
             targets: targets.iter().map(|t| t.rel.clone()).collect(),
             label: "the proposed contract".to_owned(),

@@ -109,7 +109,7 @@ impl Files for MemFiles {
 }
 
 /// Names of configuration files read from an input root besides .proto files.
-pub const CONFIG_FILES: &[&str] = &["protosync.toml", "buf.yaml", "buf.yml"];
+pub const CONFIG_FILES: &[&str] = &["protosync.toml", "buf.yaml", "buf.yml", "buf.lock"];
 
 /// A loaded input.
 pub enum Loaded {
@@ -126,6 +126,9 @@ pub struct LoadOptions {
     pub cache_dir: Option<PathBuf>,
     /// Blobs already read in this run, shared by both sides of a comparison.
     pub blobs: git::BlobCache,
+    /// `--dep NAME=INPUT` flags: dependency module name → input spec (they win over
+    /// `[deps]`).
+    pub deps: Vec<(String, String)>,
 }
 
 /// Loads an input spec. `side` names it in errors ("input", "against").

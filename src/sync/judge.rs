@@ -37,6 +37,7 @@ pub(super) fn judge(
     let mut prev = crate::compile::SourceTree {
         files: pinned.clone().unwrap_or_else(|| up.protos.clone()),
         includes: Vec::new(),
+        ..Default::default()
     };
     let mut service_path: HashMap<(bool, String), String> = HashMap::new();
     let mut prev_targets = Vec::new();
@@ -66,9 +67,13 @@ pub(super) fn judge(
     for t in &up.targets {
         service_path.insert((true, t.rel.clone()), t.path.clone());
     }
+    // The service's `[deps]` (and `--dep`) serve the contract's imports on both sides.
+    let (imports, _) = pipeline::dependency_files(&layout.deps, opts, "contract")?;
+    prev.imports = imports.clone();
     let cur = crate::compile::SourceTree {
         files: up.protos.clone(),
         includes: Vec::new(),
+        imports,
     };
     let (mut report, mut changes) = pipeline::compare_targets(
         TargetTree {

@@ -126,10 +126,10 @@ impl Ctx<'_> {
 
     /// The file's text: from the tree, else from the include directories.
     pub fn source(&mut self, name: &str) -> Option<Arc<str>> {
-        if let Some(s) = self.compiled.tree.files.get(name) {
+        let tree = &self.compiled.tree;
+        if let Some(s) = tree.files.get(name).or_else(|| tree.imports.get(name)) {
             return Some(s.clone());
         }
-        let tree = &self.compiled.tree;
         self.sources
             .entry(name.to_owned())
             .or_insert_with(|| {
