@@ -106,10 +106,12 @@ pub fn read_tar<R: BufRead>(
     let stream: Box<dyn Read> = match compression {
         Compression::None => Box::new(reader),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
-        Compression::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(reader)
-                .map_err(|e| anyhow!("archive {label}: not zstd data: {e}"))?,
-        ),
+        Compression::Zstd => Box::new(ZstdFrames {
+            frame: Some(
+                ruzstd::decoding::StreamingDecoder::new(reader)
+                    .map_err(|e| anyhow!("archive {label}: not zstd data: {e}"))?,
+            ),
+        }),
     };
     let limited = Limited {
         inner: stream,
@@ -434,6 +436,33 @@ impl<'a> Collect<'a> {
     }
 }
 
+/// A zstd stream of one frame or several (`cat a.zst b.zst`, pzstd's output), read frame
+/// after frame.
+struct ZstdFrames<R: BufRead> {
+    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some(frame) = self.frame.as_mut() else {
+                return Ok(0);
+            };
+            let n = frame.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let mut rest = self.frame.take().expect("a frame").into_inner();
+            if rest.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            let next = ruzstd::decoding::StreamingDecoder::new(rest)
+                .map_err(|e| std::io::Error::other(format!("zstd: {e}")))?;
+            self.frame = Some(next);
+        }
+    }
+}
+
 /// A reader that stops (with an error the tar reader reports) after `left` bytes.
 struct Limited<R> {
     inner: R,
@@ -494,6 +523,26 @@ mod tests {
             b.append_data(&mut h, path, *data).unwrap();
         }
         b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn zstd_streams_of_several_frames_are_read_whole() {
+        use ruzstd::encoding::{compress_to_vec, CompressionLevel};
+        let data = tar_of(&[("a.proto", b"syntax = \"proto3\";"), ("b.proto", b"// b")]);
+        let (one, two) = data.split_at(700);
+        let mut z = compress_to_vec(one, CompressionLevel::Fastest);
+        z.extend(compress_to_vec(two, CompressionLevel::Fastest));
+        let want = Want {
+            label: "two.tar.zst",
+            strip_components: 0,
+            subdir: None,
+            limits: Limits::default(),
+        };
+        let files = read_tar(&z[..], Some(Compression::Zstd), &want).unwrap();
+        assert_eq!(
+            files.files.keys().collect::<Vec<_>>(),
+            ["a.proto", "b.proto"]
+        );
     }
 
     #[test]
