@@ -455,6 +455,10 @@ fn shown_path(path: &str, (spec, layout, module_of): SideInfo, paths: Paths) -> 
         (Paths::Reached, input::Format::Git) if !spec.is_remote() => {
             spec.subdir.clone().unwrap_or_default()
         }
+        // buf names an archive's files from inside it, `subdir` included.
+        (Paths::Reached, input::Format::Tar | input::Format::Zip) => {
+            spec.subdir.clone().unwrap_or_default()
+        }
         (Paths::Reached, _) => return path.to_owned(),
         _ => String::new(),
     };

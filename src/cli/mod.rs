@@ -144,10 +144,10 @@ pub enum TextOrJson {
 /// How remote repositories are fetched.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RemoteArgs {
-    /// Use the cache of remote repositories only; never touch the network.
+    /// Use the cache of remote repositories and downloaded archives only; never touch the network.
     #[arg(long)]
     pub offline: bool,
-    /// Cache of remote repositories [default: the user cache directory]
+    /// Cache of remote repositories and downloaded archives [default: the user cache directory]
     #[arg(long, value_name = "DIR", env = "PROTOSYNC_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Resolve a buf.yaml dependency (or add one) from a protosync input, e.g.

@@ -1,10 +1,13 @@
 //! Inputs: where one side of a comparison comes from.
 //!
 //! A spec (`spec`) names a directory, a git revision of a local repository (`git`), a remote
-//! repository fetched into a cache (`remote`), or a descriptor image (`image`). Directories
-//! and git trees become [`Files`] (read by the config/layout loader and the compiler); images
+//! repository fetched into a cache (`remote`), a tar or zip archive, local or downloaded into
+//! the cache (`archive`, `download`), or a descriptor image (`image`). Directories, git trees
+//! and archives become [`Files`] (read by the config/layout loader and the compiler); images
 //! are already compiled.
 
+pub mod archive;
+pub mod download;
 pub mod git;
 pub mod image;
 mod json_enums;
@@ -18,7 +21,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 
 use crate::compile::Compiled;
-pub use spec::{Format, GitWant, Spec, SpecError};
+pub use spec::{ArchiveOptions, Compression, Format, GitWant, Spec, SpecError};
 
 /// The files of a directory-like input: a directory on disk or a git tree read from objects.
 pub trait Files: Send + Sync {
@@ -61,7 +64,7 @@ impl Files for DiskFiles {
     }
 }
 
-/// Files held in memory: a git tree read straight from objects.
+/// Files held in memory: a git tree read straight from objects, or an archive's entries.
 pub struct MemFiles {
     pub label: String,
     /// Path relative to the input root -> contents (.proto files and configuration files).
@@ -174,6 +177,21 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
             Ok(Loaded::Files(Box::new(files)))
         }
         Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec, &opts.blobs)?))),
+        Format::Tar | Format::Zip => {
+            let path = if spec.is_remote() {
+                download::fetch(&spec.location, opts)
+                    .map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))?
+            } else {
+                let path = PathBuf::from(&spec.location);
+                if !path.is_file() {
+                    bail!("{side} {:?}: no such archive file", spec.raw);
+                }
+                path
+            };
+            let files =
+                archive::load(spec, &path).map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))?;
+            Ok(Loaded::Files(Box::new(files)))
+        }
         Format::Binpb | Format::Json => Ok(Loaded::Image(Box::new(image::load(spec, side)?))),
     }
 }

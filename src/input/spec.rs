@@ -16,6 +16,10 @@ pub enum Format {
     Binpb,
     /// A `FileDescriptorSet` in protobuf JSON.
     Json,
+    /// A tar archive (`.tar`, `.tar.gz`/`.tgz`, `.tar.zst`), a local file or an http(s) URL.
+    Tar,
+    /// A zip archive (`.zip`), a local file or an http(s) URL.
+    Zip,
 }
 
 impl Format {
@@ -25,9 +29,40 @@ impl Format {
             "git" => Some(Format::Git),
             "binpb" | "bin" => Some(Format::Binpb),
             "json" => Some(Format::Json),
+            "tar" => Some(Format::Tar),
+            "zip" => Some(Format::Zip),
             _ => None,
         }
     }
+}
+
+/// How a tar archive is compressed (`compression=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn parse(s: &str) -> Option<Compression> {
+        match s {
+            "none" => Some(Compression::None),
+            "gzip" => Some(Compression::Gzip),
+            "zstd" => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+}
+
+/// The options of an archive input (`.tar*`, `.zip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ArchiveOptions {
+    /// `compression=`, else what the file name says (`.tar.gz`, `.tgz`, `.tar.zst`); `None`
+    /// when neither says: the data's first bytes decide.
+    pub compression: Option<Compression>,
+    /// `strip_components=N`: leading path components dropped from every entry.
+    pub strip_components: u32,
 }
 
 /// Which revision of a git input to read.
@@ -78,6 +113,8 @@ pub struct Spec {
     pub subdir: Option<String>,
     /// Fetch depth for remote repositories.
     pub depth: Option<u32>,
+    /// Compression and stripped components of archive inputs.
+    pub archive: ArchiveOptions,
 }
 
 impl Spec {
@@ -91,6 +128,7 @@ impl Spec {
             want: GitWant::Head,
             subdir: None,
             depth: None,
+            archive: ArchiveOptions::default(),
         }
     }
 
@@ -109,12 +147,18 @@ impl Spec {
             want: GitWant::Commit(commit.to_owned()),
             subdir,
             depth: None,
+            archive: ArchiveOptions::default(),
         }
     }
 
-    /// Whether the location is a URL (a remote repository).
+    /// Whether the location is a URL (a remote repository or a downloaded archive).
     pub fn is_remote(&self) -> bool {
         is_url(&self.location)
+    }
+
+    /// Whether this is an archive input (tar or zip).
+    pub fn is_archive(&self) -> bool {
+        matches!(self.format, Format::Tar | Format::Zip)
     }
 }
 
@@ -146,9 +190,19 @@ impl fmt::Display for SpecError {
 }
 
 const KEYS: &[&str] = &[
-    "format", "branch", "tag", "commit", "ref", "subdir", "depth",
+    "format",
+    "branch",
+    "tag",
+    "commit",
+    "ref",
+    "subdir",
+    "depth",
+    "strip_components",
+    "compression",
 ];
-const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "subdir", "depth"];
+const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "depth"];
+/// Keys of archive inputs; `subdir` applies to git and archive inputs both.
+const ARCHIVE_ONLY: &[&str] = &["strip_components", "compression"];
 /// Pairs of keys that cannot be combined.
 const CONFLICTS: &[(&str, &str)] = &[
     ("branch", "tag"),
@@ -169,9 +223,34 @@ fn is_url(location: &str) -> bool {
         })
 }
 
+/// The archive kind (and compression) a file name says, buf's extensions: `.tar`, `.tar.gz`,
+/// `.tgz`, `.tar.zst`, `.zip`. A URL's query and fragment-free path is what counts.
+fn archive_by_name(location: &str) -> Option<(Format, Option<Compression>)> {
+    let path = if is_url(location) {
+        location.split(['?', '#']).next().unwrap_or(location)
+    } else {
+        location
+    };
+    let name = path.trim_end_matches('/').to_ascii_lowercase();
+    if name.ends_with(".tar") {
+        Some((Format::Tar, Some(Compression::None)))
+    } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        Some((Format::Tar, Some(Compression::Gzip)))
+    } else if name.ends_with(".tar.zst") {
+        Some((Format::Tar, Some(Compression::Zstd)))
+    } else if name.ends_with(".zip") {
+        Some((Format::Zip, None))
+    } else {
+        None
+    }
+}
+
 fn infer(location: &str) -> Format {
     if location == "-" {
         return Format::Binpb;
+    }
+    if let Some((format, _)) = archive_by_name(location) {
+        return format;
     }
     let trimmed = location.trim_end_matches('/');
     if is_url(location) || trimmed.ends_with(".git") {
@@ -271,20 +350,36 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
     let format = match get("format") {
         Some((_, v, range)) => Format::parse(v).ok_or_else(|| {
             err(
-                format!("unknown format {v:?} (expected dir, git, binpb or json)"),
+                format!("unknown format {v:?} (expected dir, git, binpb, json, tar or zip)"),
                 *range,
             )
         })?,
         None => infer(location),
     };
+    let archive = matches!(format, Format::Tar | Format::Zip);
     if format != Format::Git {
-        if let Some((k, _, range)) = pairs.iter().find(|(k, _, _)| GIT_ONLY.contains(k)) {
+        let git_only = |k: &&str| GIT_ONLY.contains(k) || (*k == "subdir" && !archive);
+        if let Some((k, _, range)) = pairs.iter().find(|(k, _, _)| git_only(k)) {
+            let what = if *k == "subdir" {
+                "git and archive inputs"
+            } else {
+                "git inputs"
+            };
             return Err(err(
-                format!("{k:?} applies to git inputs only (this input is read as {format:?}; add format=git if it is a repository)"),
+                format!("{k:?} applies to {what} only (this input is read as {format:?}; add format=git if it is a repository)"),
                 *range,
             ));
         }
     }
+    if !archive {
+        if let Some((k, _, range)) = pairs.iter().find(|(k, _, _)| ARCHIVE_ONLY.contains(k)) {
+            return Err(err(
+                format!("{k:?} applies to archive inputs only (this input is read as {format:?}; add format=tar or format=zip if it is an archive)"),
+                *range,
+            ));
+        }
+    }
+    let archive_opts = archive_options(location, format, &get, &err)?;
     let depth = match get("depth") {
         Some((_, v, range)) => match v.parse::<u32>() {
             Ok(d) if d > 0 => Some(d),
@@ -302,7 +397,7 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
             let clean = v.trim_matches('/');
             if clean.split('/').any(|c| c == ".." || c.is_empty()) || v.starts_with('/') {
                 return Err(err(
-                    format!("subdir {v:?} must be a relative path inside the repository"),
+                    format!("subdir {v:?} must be a relative path inside the input"),
                     *range,
                 ));
             }
@@ -329,6 +424,65 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
         want,
         subdir,
         depth,
+        archive: archive_opts,
+    })
+}
+
+type Part<'a> = (&'a str, &'a str, (usize, usize));
+
+/// `compression=` and `strip_components=` of an archive input, checked.
+fn archive_options<'a>(
+    location: &str,
+    format: Format,
+    get: &dyn Fn(&str) -> Option<&'a Part<'a>>,
+    err: &dyn Fn(String, (usize, usize)) -> SpecError,
+) -> Result<ArchiveOptions, SpecError> {
+    if !matches!(format, Format::Tar | Format::Zip) {
+        return Ok(ArchiveOptions::default());
+    }
+    if !std::path::Path::new(location).exists() && is_url(location) {
+        let scheme_ok = ["https://", "http://"]
+            .iter()
+            .any(|p| location.to_ascii_lowercase().starts_with(p));
+        if !scheme_ok {
+            return Err(err(
+                "an archive is a local file or an http(s) URL".into(),
+                (0, location.len()),
+            ));
+        }
+    }
+    let compression = match get("compression") {
+        Some((_, v, range)) => {
+            let c = Compression::parse(v).ok_or_else(|| {
+                err(
+                    format!("unknown compression {v:?} (expected none, gzip or zstd)"),
+                    *range,
+                )
+            })?;
+            if format == Format::Zip {
+                return Err(err(
+                    "compression applies to tar archives only (a zip archive compresses each entry itself)".into(),
+                    *range,
+                ));
+            }
+            Some(c)
+        }
+        None => archive_by_name(location)
+            .filter(|(f, _)| *f == format)
+            .and_then(|(_, c)| c),
+    };
+    let strip_components = match get("strip_components") {
+        Some((_, v, range)) => v.parse::<u32>().map_err(|_| {
+            err(
+                format!("strip_components must be a number (0 or more), not {v:?}"),
+                *range,
+            )
+        })?,
+        None => 0,
+    };
+    Ok(ArchiveOptions {
+        compression,
+        strip_components,
     })
 }
 
@@ -404,12 +558,55 @@ mod tests {
         assert_eq!(error(".git#depth=0").1, "depth=0");
         assert_eq!(error(".git#subdir=../x").1, "subdir=../x");
         assert_eq!(error("proto#branch=main").1, "branch=main");
-        assert_eq!(error("x#format=tar").1, "format=tar");
+        assert_eq!(error("x#format=tarball").1, "format=tarball");
         assert_eq!(error("#branch=main").0, "the location before '#' is empty");
         let shown = parse(".git#branch=main,tga=v1").unwrap_err().to_string();
         assert!(
             shown.ends_with("  .git#branch=main,tga=v1\n                   ^^^"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn archives_are_inferred_with_their_compression() {
+        let a = |spec: &str| {
+            let s = parse(spec).unwrap();
+            (s.format, s.archive.compression, s.archive.strip_components)
+        };
+        use Compression::{Gzip, Zstd};
+        assert_eq!(a("x.tar"), (Format::Tar, Some(Compression::None), 0));
+        assert_eq!(a("x.tar.gz"), (Format::Tar, Some(Gzip), 0));
+        assert_eq!(a("X.TGZ"), (Format::Tar, Some(Gzip), 0));
+        assert_eq!(a("x.tar.zst"), (Format::Tar, Some(Zstd), 0));
+        assert_eq!(a("x.zip#strip_components=2"), (Format::Zip, None, 2));
+        assert_eq!(
+            a("https://h/o/r/archive/main.tar.gz?x=1"),
+            (Format::Tar, Some(Gzip), 0)
+        );
+        assert_eq!(a("blob#format=tar"), (Format::Tar, None, 0));
+        assert_eq!(
+            a("blob#format=tar,compression=zstd"),
+            (Format::Tar, Some(Zstd), 0)
+        );
+        assert_eq!(
+            a("x.tar.gz#compression=none"),
+            (Format::Tar, Some(Compression::None), 0)
+        );
+        let s = parse("x.tgz#strip_components=1,subdir=proto/").unwrap();
+        assert_eq!(s.subdir.as_deref(), Some("proto"));
+        assert!(s.is_archive());
+    }
+
+    #[test]
+    fn archive_keys_are_checked() {
+        assert_eq!(error("x.zip#compression=gzip").1, "compression=gzip");
+        assert_eq!(error("x.tar#compression=xz").1, "compression=xz");
+        assert_eq!(error("x.tar#strip_components=-1").1, "strip_components=-1");
+        assert_eq!(error("x.tar#branch=main").1, "branch=main");
+        assert_eq!(error("proto#strip_components=1").1, "strip_components=1");
+        assert_eq!(error(".git#compression=gzip").1, "compression=gzip");
+        assert_eq!(error("x.tar#subdir=../up").1, "subdir=../up");
+        assert_eq!(error("ssh://h/x.tar.gz").1, "ssh://h/x.tar.gz");
+        assert!(error("proto#subdir=x").0.contains("git and archive inputs"));
     }
 }
