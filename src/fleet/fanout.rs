@@ -153,6 +153,7 @@ pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
         want: GitWant::Branch(service.branch.clone()),
         subdir: None,
         depth: None,
+        flags: Default::default(),
     };
     let fetched = input::remote::fetch(&spec, opts)?;
     let repo = git2::Repository::open(&fetched.path)?;

@@ -16,6 +16,10 @@ pub enum Format {
     Binpb,
     /// A `FileDescriptorSet` in protobuf JSON.
     Json,
+    /// A `FileDescriptorSet` in the protobuf text format (`buf build -o x.txtpb`).
+    Txtpb,
+    /// One `.proto` file, read in the module that holds it (`input::protofile`).
+    ProtoFile,
 }
 
 impl Format {
@@ -25,6 +29,8 @@ impl Format {
             "git" => Some(Format::Git),
             "binpb" | "bin" => Some(Format::Binpb),
             "json" => Some(Format::Json),
+            "txtpb" => Some(Format::Txtpb),
+            "protofile" => Some(Format::ProtoFile),
             _ => None,
         }
     }
@@ -78,6 +84,17 @@ pub struct Spec {
     pub subdir: Option<String>,
     /// Fetch depth for remote repositories.
     pub depth: Option<u32>,
+    /// The boolean options: `include_package_files`, `recurse_submodules`.
+    pub flags: SpecFlags,
+}
+
+/// A spec's boolean options (buf's `include_package_files=` and `recurse_submodules=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpecFlags {
+    /// A `.proto` file input: also every other file of its package in the module.
+    pub include_package_files: bool,
+    /// A git input: also the trees of its submodules, at the commits the gitlinks record.
+    pub recurse_submodules: bool,
 }
 
 impl Spec {
@@ -91,6 +108,7 @@ impl Spec {
             want: GitWant::Head,
             subdir: None,
             depth: None,
+            flags: SpecFlags::default(),
         }
     }
 
@@ -109,6 +127,7 @@ impl Spec {
             want: GitWant::Commit(commit.to_owned()),
             subdir,
             depth: None,
+            flags: SpecFlags::default(),
         }
     }
 
@@ -146,9 +165,25 @@ impl fmt::Display for SpecError {
 }
 
 const KEYS: &[&str] = &[
-    "format", "branch", "tag", "commit", "ref", "subdir", "depth",
+    "format",
+    "branch",
+    "tag",
+    "commit",
+    "ref",
+    "subdir",
+    "depth",
+    "recurse_submodules",
+    "include_package_files",
 ];
-const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "subdir", "depth"];
+const GIT_ONLY: &[&str] = &[
+    "branch",
+    "tag",
+    "commit",
+    "ref",
+    "subdir",
+    "depth",
+    "recurse_submodules",
+];
 /// Pairs of keys that cannot be combined.
 const CONFLICTS: &[(&str, &str)] = &[
     ("branch", "tag"),
@@ -183,7 +218,52 @@ fn infer(location: &str) -> Format {
     if trimmed.ends_with(".json") {
         return Format::Json;
     }
+    if let Some(format) = infer_file(trimmed) {
+        return format;
+    }
     Format::Dir
+}
+
+/// `.txtpb` images, and `.proto` files (that are not directories), as buf infers them.
+fn infer_file(location: &str) -> Option<Format> {
+    if location.ends_with(".txtpb") {
+        return Some(Format::Txtpb);
+    }
+    (location.ends_with(".proto") && !std::path::Path::new(location).is_dir())
+        .then_some(Format::ProtoFile)
+}
+
+/// The boolean options, each checked against the format (`recurse_submodules` is checked
+/// with the other git keys).
+fn flags(
+    pairs: &[(&str, &str, (usize, usize))],
+    format: Format,
+) -> Result<SpecFlags, (String, (usize, usize))> {
+    let mut flags = SpecFlags::default();
+    for (k, v, range) in pairs {
+        let slot = match *k {
+            "include_package_files" => &mut flags.include_package_files,
+            "recurse_submodules" => &mut flags.recurse_submodules,
+            _ => continue,
+        };
+        // Go's strconv.ParseBool, which buf uses.
+        *slot = match *v {
+            "true" | "TRUE" | "True" | "t" | "T" | "1" => true,
+            "false" | "FALSE" | "False" | "f" | "F" | "0" => false,
+            _ => return Err((format!("{k} must be true or false, not {v:?}"), *range)),
+        };
+        if *k == "include_package_files" && format != Format::ProtoFile {
+            return Err((
+                format!(
+                    "\"include_package_files\" applies to .proto file inputs only (this input is \
+                     read as {format:?}; for a directory or repository, every file is already \
+                     included: limit the check with --path)"
+                ),
+                *range,
+            ));
+        }
+    }
+    Ok(flags)
 }
 
 /// Parses an input spec.
@@ -271,7 +351,9 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
     let format = match get("format") {
         Some((_, v, range)) => Format::parse(v).ok_or_else(|| {
             err(
-                format!("unknown format {v:?} (expected dir, git, binpb or json)"),
+                format!(
+                    "unknown format {v:?} (expected dir, git, binpb, json, txtpb or protofile)"
+                ),
                 *range,
             )
         })?,
@@ -285,6 +367,7 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
             ));
         }
     }
+    let flags = flags(&pairs, format).map_err(|(m, range)| err(m, range))?;
     let depth = match get("depth") {
         Some((_, v, range)) => match v.parse::<u32>() {
             Ok(d) if d > 0 => Some(d),
@@ -329,6 +412,7 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
         want,
         subdir,
         depth,
+        flags,
     })
 }
 
@@ -410,6 +494,49 @@ mod tests {
         assert!(
             shown.ends_with("  .git#branch=main,tga=v1\n                   ^^^"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn file_inputs_and_their_flags() {
+        assert_eq!(parse("x.txtpb").unwrap().format, Format::Txtpb);
+        assert_eq!(parse("img#format=txtpb").unwrap().format, Format::Txtpb);
+        assert_eq!(parse("a/b.proto").unwrap().format, Format::ProtoFile);
+        let s = parse("a/b.proto#include_package_files=true").unwrap();
+        assert!(s.flags.include_package_files);
+        assert!(
+            !parse("a/b.proto#include_package_files=0")
+                .unwrap()
+                .flags
+                .include_package_files
+        );
+        assert!(
+            parse(".git#recurse_submodules=true")
+                .unwrap()
+                .flags
+                .recurse_submodules
+        );
+        assert_eq!(
+            error("proto#include_package_files=true").1,
+            "include_package_files=true"
+        );
+        assert!(error("proto#include_package_files=true")
+            .0
+            .contains(".proto file inputs only"));
+        assert_eq!(
+            error("proto#recurse_submodules=true").1,
+            "recurse_submodules=true"
+        );
+        assert_eq!(
+            error("a.proto#include_package_files=yes"),
+            (
+                "include_package_files must be true or false, not \"yes\"".into(),
+                "include_package_files=yes".into()
+            )
+        );
+        assert_eq!(
+            error("a.txtpb#recurse_submodules=true").1,
+            "recurse_submodules=true"
         );
     }
 }

@@ -49,6 +49,7 @@ impl Contract {
                     want,
                     subdir: None,
                     depth: None,
+                    flags: Default::default(),
                 };
                 let fetched = input::remote::fetch(&spec, opts)
                     .map_err(|e| anyhow!("contract {display}: {e:#}"))?;
