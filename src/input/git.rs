@@ -19,6 +19,14 @@ pub struct BlobCache(pub(super) Arc<Mutex<HashMap<Oid, Arc<str>>>>);
 
 /// Reads the revision a local-repository spec names.
 pub fn load_local(spec: &Spec, blobs: &BlobCache) -> Result<MemFiles> {
+    let (repo, commit, label) = open_local(spec)?;
+    read_commit(&repo, commit, spec.subdir.as_deref(), &label, blobs)
+        .map_err(|e| anyhow!("input {:?}: {e}", spec.raw))
+}
+
+/// Opens the local repository a spec names and resolves its revision: the repository, the
+/// commit and how to name it in messages.
+pub fn open_local(spec: &Spec) -> Result<(Repository, Oid, String)> {
     let repo = Repository::open(Path::new(&spec.location)).map_err(|e| {
         anyhow!(
             "input {:?}: {} is not a git repository ({})",
@@ -29,20 +37,7 @@ pub fn load_local(spec: &Spec, blobs: &BlobCache) -> Result<MemFiles> {
     })?;
     let commit = resolve(&repo, &spec.want).map_err(|e| anyhow!("input {:?}: {e}", spec.raw))?;
     let label = format!("{}@{} ({})", spec.location, spec.want, short(&commit));
-    if spec.flags.recurse_submodules {
-        let origin = super::submodules::Origin::Local;
-        return super::submodules::read_commit(
-            repo,
-            commit,
-            spec.subdir.as_deref(),
-            &label,
-            blobs,
-            &origin,
-        )
-        .map_err(|e| anyhow!("input {:?}: {e}", spec.raw));
-    }
-    read_commit(&repo, commit, spec.subdir.as_deref(), &label, blobs)
-        .map_err(|e| anyhow!("input {:?}: {e}", spec.raw))
+    Ok((repo, commit, label))
 }
 
 /// Reads every .proto file (and the configuration files at the root) of a commit's tree, or of

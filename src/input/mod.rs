@@ -184,6 +184,14 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
             )?;
             Ok(Loaded::Files(Box::new(files)))
         }
+        Format::Git if spec.flags.recurse_submodules => {
+            let (repo, commit, label) = git::open_local(spec)?;
+            let origin = submodules::Origin::Local;
+            let (sub, blobs) = (spec.subdir.as_deref(), &opts.blobs);
+            let files = submodules::read_commit(repo, commit, sub, &label, blobs, &origin)
+                .map_err(|e| anyhow!("{side} {:?}: {e}", spec.raw))?;
+            Ok(Loaded::Files(Box::new(files)))
+        }
         Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec, &opts.blobs)?))),
         Format::Binpb | Format::Json | Format::Txtpb => {
             Ok(Loaded::Image(Box::new(image::load(spec, side)?)))
