@@ -4,7 +4,8 @@
 #
 # A temporary git repository gets previous/ committed on `main`, then current/ in its work
 # tree, plus base/ (an untracked copy of previous/) and previous.txtpb / previous.binpb (buf's
-# images of main's proto/, also stored in the fixture for the tests); from its root, for every
+# images of main's proto/, also stored in the fixture for the tests, with previous.protoc.txtpb:
+# protoc's image of it decoded to text by protoc); from its root, for every
 # line `name | args` of fixtures/file-inputs/cases.txt:
 #
 #   buf breaking ARGS > recorded/NAME.out; echo $? > recorded/NAME.exit
@@ -27,6 +28,11 @@ mkdir -p "${tmp}/base"
 cp -r "${dir}/previous/." "${tmp}/base/"
 (cd "${tmp}" && "${buf}" build '.git#branch=main,subdir=proto' -o "${dir}/previous.txtpb")
 (cd "${tmp}" && "${buf}" build '.git#branch=main,subdir=proto' -o "${dir}/previous.binpb")
+# protoc's own text form of a protoc image (PROTOC=/path/to/protoc, default protoc on PATH).
+protoc="${PROTOC:-protoc}"
+(cd "${tmp}/base/proto" && "${protoc}" --include_source_info -o "${tmp}/protoc.binpb" $(find . -name '*.proto' | sed 's|^\./||' | sort))
+"${protoc}" --decode=google.protobuf.FileDescriptorSet google/protobuf/descriptor.proto \
+  <"${tmp}/protoc.binpb" >"${dir}/previous.protoc.txtpb"
 cp "${dir}/previous.txtpb" "${dir}/previous.binpb" "${tmp}/"
 rm -rf "${dir}/recorded"
 mkdir -p "${dir}/recorded"

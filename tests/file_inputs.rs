@@ -43,7 +43,7 @@ fn repo() -> tempfile::TempDir {
     }
     copy_dir(&fixture().join("current"), t.path());
     copy_dir(&fixture().join("previous"), &t.path().join("base"));
-    for image in ["previous.txtpb", "previous.binpb"] {
+    for image in ["previous.txtpb", "previous.binpb", "previous.protoc.txtpb"] {
         std::fs::copy(fixture().join(image), t.path().join(image)).unwrap();
     }
     t
@@ -206,6 +206,8 @@ fn txtpb_round_trips_against_binpb() {
     assert_eq!(dir.1.lines().count(), 3, "{}", dir.1);
     assert_eq!(run("proto", "previous.txtpb"), dir);
     assert_eq!(run("proto", "previous.binpb"), dir);
+    // protoc's text format of its own image (`protoc --decode=google.protobuf.FileDescriptorSet`).
+    assert_eq!(run("proto", "previous.protoc.txtpb"), dir);
     // Image against image: the same findings, under module paths.
     let images = run("previous.txtpb", "previous.binpb");
     assert_eq!(images.0, Some(0), "{}", images.2);
