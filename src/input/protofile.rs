@@ -178,12 +178,56 @@ pub fn select(
     Ok(Selection { targets, imports })
 }
 
-/// The package a file declares ("" for none, or when it does not parse: the compiler reports
-/// that).
+/// The package a file declares ("" for none). A lexical scan (comments and strings skipped,
+/// `package` at the top level), not a parse: a module of thousands of files is scanned for
+/// every run with `include_package_files`; a file that does not parse is the compiler's to
+/// report.
 fn package_of(text: &str) -> String {
-    protox_parse::parse("x.proto", text)
-        .map(|f| f.package.unwrap_or_default())
-        .unwrap_or_default()
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                if depth == 0 && &text[start..i] == "package" {
+                    let end = text[i..].find(';').map_or(text.len(), |e| i + e);
+                    return text[i..end].split_whitespace().collect();
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    String::new()
 }
 
 /// The files a file imports (none when it does not parse: the compiler reports that).
@@ -207,6 +251,17 @@ mod tests {
         let spec = super::super::spec::parse(file).unwrap();
         let pf = locate(&spec, cwd, "input").unwrap();
         (pf.dir.location, pf.rel)
+    }
+
+    #[test]
+    fn packages_are_scanned_past_comments_and_strings() {
+        let text = "// package no;\n/* package no; */ syntax = \"proto3\";\n\
+                    option go_package = \"x;package\";\npackage  acme . v1 ;\nmessage package {}\n";
+        assert_eq!(package_of(text), "acme.v1");
+        assert_eq!(
+            package_of("syntax = \"proto3\";\nmessage M { string package = 1; }\n"),
+            ""
+        );
     }
 
     #[test]
