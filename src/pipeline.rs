@@ -1,7 +1,7 @@
 //! The `breaking` pipeline: inputs → trees → compile both sides in parallel → models →
 //! compare → filter by configuration. Returns findings; printing is the report module's job.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use crate::config::deps::{Declared, Deps};
 use crate::config::rules::Overrides;
 use crate::config::targets::Targets;
 use crate::config::{self, Layout};
+use crate::input::protofile::ProtoFile;
 use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
 use crate::trace::since as trace;
@@ -42,6 +43,8 @@ struct Side {
     module_of: HashMap<String, usize>,
     /// Declared dependencies no mapping resolves (named when an import is missing).
     unmapped: Vec<Declared>,
+    /// Files compiled only because a `.proto` file input imports them.
+    imports: BTreeSet<String>,
 }
 
 /// Dependency files by import path (a source tree's `imports`).
@@ -150,6 +153,7 @@ fn read_side(
     layout: &Layout,
     includes: &[PathBuf],
     label: &str,
+    file: Option<&ProtoFile>,
 ) -> Result<Side> {
     let mut tree = SourceTree {
         includes: includes.to_vec(),
@@ -185,11 +189,44 @@ fn read_side(
     if tree.files.is_empty() {
         bail!("{label}: no .proto files in {}", files.describe());
     }
+    let mut imports = BTreeSet::new();
+    if let Some(pf) = file {
+        imports = keep_file_input(pf, layout, &mut tree, &mut module_of, label)?;
+    }
     Ok(Side {
         source: Ok(tree),
         module_of,
         unmapped: Vec::new(),
+        imports,
     })
+}
+
+/// Keeps, of a laid-out tree, what a `.proto` file input compiles: its targets and what they
+/// import. Returns the imported files.
+fn keep_file_input(
+    pf: &ProtoFile,
+    layout: &Layout,
+    tree: &mut SourceTree,
+    module_of: &mut HashMap<String, usize>,
+    label: &str,
+) -> Result<BTreeSet<String>> {
+    let under_dir: HashMap<String, String> = module_of
+        .iter()
+        .map(|(path, m)| {
+            let root = layout.modules[*m].root.to_string_lossy().replace('\\', "/");
+            let root = clean_dir(&root);
+            let shown = match root.is_empty() {
+                true => path.clone(),
+                false => format!("{root}/{path}"),
+            };
+            (path.clone(), shown)
+        })
+        .collect();
+    let chosen = input::protofile::select(pf, &tree.files, &under_dir, module_of, label)?;
+    tree.files
+        .retain(|p, _| chosen.targets.contains(p) || chosen.imports.contains(p));
+    module_of.retain(|p, _| tree.files.contains_key(p));
+    Ok(chosen.imports)
 }
 
 /// Compiles both sides (files shared by two source trees are parsed once) and builds their
@@ -242,6 +279,7 @@ fn load_side(
     label: &str,
     rules_layout: bool,
     given: Option<&Layout>,
+    file: Option<&ProtoFile>,
 ) -> Result<(Side, Layout)> {
     match input::load(spec, &opts.load, label)? {
         Loaded::Files(files) => {
@@ -251,7 +289,7 @@ fn load_side(
                 (None, false, Some(path)) => config::load(files.as_ref(), Some(path))?,
                 (None, false, None) => config::load_layout_only(files.as_ref())?,
             };
-            let mut side = read_side(files.as_ref(), &layout, &opts.includes, label)?;
+            let mut side = read_side(files.as_ref(), &layout, &opts.includes, label, file)?;
             let (imports, unmapped) = dependency_files(&layout.deps, &opts.load, label)?;
             if let Ok(tree) = &mut side.source {
                 tree.imports = imports;
@@ -269,6 +307,7 @@ fn load_side(
                     source: Err(compiled),
                     module_of: HashMap::new(),
                     unmapped: Vec::new(),
+                    imports: BTreeSet::new(),
                 },
                 layout,
             ))
@@ -371,19 +410,27 @@ fn compare_inputs_with_schemas(
     paths: Paths,
 ) -> Result<(BreakingReport, Schema, Schema, Sides)> {
     let t = std::time::Instant::now();
+    let (input_file, against_file) = (
+        file_input(input_spec, "input")?,
+        file_input(against_spec, "against")?,
+    );
+    let input_spec = input_file.as_ref().map_or(input_spec, |f| &f.dir);
+    let against_spec = against_file.as_ref().map_or(against_spec, |f| &f.dir);
+    let (input_file, against_file) = (input_file.as_ref(), against_file.as_ref());
     // Two git inputs are read one after the other so the second reuses the blobs the first
     // decompressed; otherwise both sides are read at the same time.
     let both_git =
         input_spec.format == input::Format::Git && against_spec.format == input::Format::Git;
     let ((cur_side, layout), (prev_side, against_layout)) = if both_git {
         (
-            load_side(input_spec, opts, "input", true, layout)?,
-            load_side(against_spec, opts, "against", false, layout)?,
+            load_side(input_spec, opts, "input", true, layout, input_file)?,
+            load_side(against_spec, opts, "against", false, layout, against_file)?,
         )
     } else {
         let (a, b) = std::thread::scope(|s| {
-            let a = s.spawn(|| load_side(input_spec, opts, "input", true, layout));
-            let b = s.spawn(|| load_side(against_spec, opts, "against", false, layout));
+            let a = s.spawn(|| load_side(input_spec, opts, "input", true, layout, input_file));
+            let b =
+                s.spawn(|| load_side(against_spec, opts, "against", false, layout, against_file));
             (
                 a.join().expect("input loader"),
                 b.join().expect("against loader"),
@@ -411,6 +458,11 @@ fn compare_inputs_with_schemas(
     let modules = (&cur_side.module_of, &prev_side.module_of);
     let mut kept = rules.filter(findings, modules, &cur, &prev);
     crate::diff::renames::hint(&prev, &cur, &mut kept.findings);
+    if opts.targets.exclude_imports && !cur_side.imports.is_empty() {
+        let imports = &cur_side.imports;
+        kept.findings
+            .retain(|f| !f.path.as_ref().is_some_and(|p| imports.contains(p)));
+    }
     if paths != Paths::Module {
         let cur = (input_spec, &layout, &cur_side.module_of);
         let prev = (against_spec, &against_layout, &prev_side.module_of);
@@ -438,6 +490,15 @@ fn compare_inputs_with_schemas(
         (against_layout, prev_side.module_of),
     ];
     Ok((report, cur, prev, sides))
+}
+
+/// A `.proto` file input, located in its module (relative to the working directory).
+fn file_input(spec: &input::Spec, side: &str) -> Result<Option<ProtoFile>> {
+    if spec.format != input::Format::ProtoFile {
+        return Ok(None);
+    }
+    let cwd = std::env::current_dir().map_err(|e| anyhow!("{side}: no working directory: {e}"))?;
+    input::protofile::locate(spec, &cwd, side).map(Some)
 }
 
 /// One side as [`shown_path`] needs it: its spec, its layout and the module of each file.

@@ -119,8 +119,9 @@ pub struct BreakingArgs {
     /// longer has (deleted files).
     #[arg(long)]
     pub limit_to_input_files: bool,
-    /// Accepted for buf's command lines: protosync never compares imports (--include
-    /// directories, dependencies); only the input's own files are checked.
+    /// No findings in imports: files a .proto file input imports from its module are
+    /// compared (as buf does) unless this is given; --include directories and dependencies
+    /// are never compared.
     #[arg(long)]
     pub exclude_imports: bool,
     /// buf's flag: the BSR is not reachable from protosync, so this is an error that says how
@@ -170,6 +171,7 @@ impl BreakingArgs {
                 paths: self.path.clone(),
                 exclude_paths: self.exclude_path.clone(),
                 limit_to_input_files: self.limit_to_input_files,
+                exclude_imports: self.exclude_imports,
             },
         }
     }

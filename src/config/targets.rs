@@ -18,6 +18,10 @@ pub struct Targets {
     /// `--limit-to-input-files`: the previous side holds only the input's files, so elements of
     /// files the input no longer has (deleted files) are not reported.
     pub limit_to_input_files: bool,
+    /// `--exclude-imports`: no findings in files compiled only because the input's files import
+    /// them (what a `.proto` file input pulls in from its module). Not a filter of
+    /// [`Targets::apply`]: the pipeline knows which files those are.
+    pub exclude_imports: bool,
 }
 
 /// `./proto/a/` → `proto/a`.
@@ -98,6 +102,7 @@ mod tests {
             paths: paths.iter().map(|s| s.to_string()).collect(),
             exclude_paths: excludes.iter().map(|s| s.to_string()).collect(),
             limit_to_input_files: false,
+            exclude_imports: false,
         }
     }
 

@@ -154,6 +154,7 @@ pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
         subdir: None,
         depth: None,
         archive: Default::default(),
+        flags: Default::default(),
     };
     let fetched = input::remote::fetch(&spec, opts)?;
     let repo = git2::Repository::open(&fetched.path)?;

@@ -531,6 +531,7 @@ fn contract_repo(
                 subdir: None,
                 depth: None,
                 archive: Default::default(),
+                flags: Default::default(),
             };
             let fetched = input::remote::fetch(&spec, load).ok()?;
             git2::Repository::open(fetched.path).ok()

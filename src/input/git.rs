@@ -15,10 +15,18 @@ pub use crate::git::resolve::resolve;
 /// Blob texts by object id. Both sides of a comparison usually share most files, and an
 /// object id names its content, so each blob is read and decompressed once per run.
 #[derive(Debug, Clone, Default)]
-pub struct BlobCache(Arc<Mutex<HashMap<Oid, Arc<str>>>>);
+pub struct BlobCache(pub(super) Arc<Mutex<HashMap<Oid, Arc<str>>>>);
 
 /// Reads the revision a local-repository spec names.
 pub fn load_local(spec: &Spec, blobs: &BlobCache) -> Result<MemFiles> {
+    let (repo, commit, label) = open_local(spec)?;
+    read_commit(&repo, commit, spec.subdir.as_deref(), &label, blobs)
+        .map_err(|e| anyhow!("input {:?}: {e}", spec.raw))
+}
+
+/// Opens the local repository a spec names and resolves its revision: the repository, the
+/// commit and how to name it in messages.
+pub fn open_local(spec: &Spec) -> Result<(Repository, Oid, String)> {
     let repo = Repository::open(Path::new(&spec.location)).map_err(|e| {
         anyhow!(
             "input {:?}: {} is not a git repository ({})",
@@ -29,8 +37,7 @@ pub fn load_local(spec: &Spec, blobs: &BlobCache) -> Result<MemFiles> {
     })?;
     let commit = resolve(&repo, &spec.want).map_err(|e| anyhow!("input {:?}: {e}", spec.raw))?;
     let label = format!("{}@{} ({})", spec.location, spec.want, short(&commit));
-    read_commit(&repo, commit, spec.subdir.as_deref(), &label, blobs)
-        .map_err(|e| anyhow!("input {:?}: {e}", spec.raw))
+    Ok((repo, commit, label))
 }
 
 /// Reads every .proto file (and the configuration files at the root) of a commit's tree, or of
@@ -50,7 +57,7 @@ pub fn read_commit(
             .get_path(Path::new(sub))
             .map_err(|_| anyhow!("subdir {sub:?} does not exist in {label}"))?;
         if entry.kind() != Some(ObjectType::Tree) {
-            bail!("subdir {sub:?} is not a directory in {label}");
+            bail!("{}", not_a_dir(sub, label));
         }
         tree = repo.find_tree(entry.id())?;
     }
@@ -107,6 +114,23 @@ pub fn read_commit(
     })
 }
 
+/// The error for a `subdir` that names a file. buf has no single-file git inputs (it refuses
+/// them too): a file is selected with `--path`.
+fn not_a_dir(sub: &str, label: &str) -> String {
+    match sub.rsplit_once('/') {
+        Some((dir, _)) if sub.ends_with(".proto") => format!(
+            "subdir {sub:?} is a file in {label}; a git input is read by directory (as in buf): \
+             name the module directory (subdir={dir}, or the directory holding its buf.yaml) \
+             and select the file with --path {sub}"
+        ),
+        None if sub.ends_with(".proto") => format!(
+            "subdir {sub:?} is a file in {label}; a git input is read by directory (as in buf): \
+             leave subdir out and select the file with --path {sub}"
+        ),
+        _ => format!("subdir {sub:?} is not a directory in {label}"),
+    }
+}
+
 /// The index being committed, written as a tree object (what `git write-tree` does; nothing
 /// else changes). `$GIT_INDEX_FILE` is honoured: git points hooks of `git commit -a` and
 /// `git commit <paths>` at a temporary index, and that is what the commit will hold.
@@ -145,7 +169,7 @@ pub fn tree_commit(repo: &Repository, tree: Oid) -> Result<Oid> {
 type Texts = Vec<(String, Arc<str>)>;
 
 /// Reads blobs in the order given; the result is in the same order.
-fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<Texts> {
+pub(super) fn read_blobs(repo: &Repository, wanted: &[(String, Oid)]) -> Result<Texts> {
     let threads = crate::parallelism().min(wanted.len().div_ceil(256).max(1));
     let read = |repo: &Repository, part: &[(String, Oid)]| -> Result<Texts> {
         let odb = repo.odb()?;

@@ -2,8 +2,8 @@
 //!
 //! A spec (`spec`) names a directory, a git revision of a local repository (`git`), a remote
 //! repository fetched into a cache (`remote`), a tar or zip archive, local or downloaded into
-//! the cache (`archive`, `download`), or a descriptor image (`image`). Directories, git trees
-//! and archives become [`Files`] (read by the config/layout loader and the compiler); images
+//! the cache (`archive`, `download`), a descriptor image (`image`), or one `.proto` file read
+//! in its module (`protofile`). Directories, git trees and archives become [`Files`] (read by the config/layout loader and the compiler); images
 //! are already compiled.
 
 pub mod archive;
@@ -11,8 +11,10 @@ pub mod download;
 pub mod git;
 pub mod image;
 mod json_enums;
+pub mod protofile;
 pub mod remote;
 pub mod spec;
+pub mod submodules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 
 use crate::compile::Compiled;
-pub use spec::{ArchiveOptions, Compression, Format, GitWant, Spec, SpecError};
+pub use spec::{ArchiveOptions, Compression, Format, GitWant, Spec, SpecError, SpecFlags};
 
 /// The files of a directory-like input: a directory on disk or a git tree read from objects.
 pub trait Files: Send + Sync {
@@ -167,6 +169,17 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
                 spec.want,
                 short(&fetched.commit)
             );
+            if spec.flags.recurse_submodules {
+                let origin = submodules::Origin::Remote {
+                    url: &spec.location,
+                    opts,
+                };
+                let (sub, blobs) = (spec.subdir.as_deref(), &opts.blobs);
+                let files =
+                    submodules::read_commit(repo, fetched.commit, sub, &label, blobs, &origin)
+                        .map_err(|e| anyhow!("{side} {:?}: {e}", spec.raw))?;
+                return Ok(Loaded::Files(Box::new(files)));
+            }
             let files = git::read_commit(
                 &repo,
                 fetched.commit,
@@ -174,6 +187,14 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
                 &label,
                 &opts.blobs,
             )?;
+            Ok(Loaded::Files(Box::new(files)))
+        }
+        Format::Git if spec.flags.recurse_submodules => {
+            let (repo, commit, label) = git::open_local(spec)?;
+            let origin = submodules::Origin::Local;
+            let (sub, blobs) = (spec.subdir.as_deref(), &opts.blobs);
+            let files = submodules::read_commit(repo, commit, sub, &label, blobs, &origin)
+                .map_err(|e| anyhow!("{side} {:?}: {e}", spec.raw))?;
             Ok(Loaded::Files(Box::new(files)))
         }
         Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec, &opts.blobs)?))),
@@ -192,7 +213,14 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
                 archive::load(spec, &path).map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))?;
             Ok(Loaded::Files(Box::new(files)))
         }
-        Format::Binpb | Format::Json => Ok(Loaded::Image(Box::new(image::load(spec, side)?))),
+        Format::Binpb | Format::Json | Format::Txtpb => {
+            Ok(Loaded::Image(Box::new(image::load(spec, side)?)))
+        }
+        Format::ProtoFile => bail!(
+            "{side} {:?}: a single .proto file is an input of `breaking` and `diff` only; \
+             name its directory here",
+            spec.raw
+        ),
     }
 }
 

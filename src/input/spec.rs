@@ -20,6 +20,10 @@ pub enum Format {
     Tar,
     /// A zip archive (`.zip`), a local file or an http(s) URL.
     Zip,
+    /// A `FileDescriptorSet` in the protobuf text format (`buf build -o x.txtpb`).
+    Txtpb,
+    /// One `.proto` file, read in the module that holds it (`input::protofile`).
+    ProtoFile,
 }
 
 impl Format {
@@ -31,6 +35,8 @@ impl Format {
             "json" => Some(Format::Json),
             "tar" => Some(Format::Tar),
             "zip" => Some(Format::Zip),
+            "txtpb" => Some(Format::Txtpb),
+            "protofile" => Some(Format::ProtoFile),
             _ => None,
         }
     }
@@ -115,6 +121,17 @@ pub struct Spec {
     pub depth: Option<u32>,
     /// Compression and stripped components of archive inputs.
     pub archive: ArchiveOptions,
+    /// The boolean options: `include_package_files`, `recurse_submodules`.
+    pub flags: SpecFlags,
+}
+
+/// A spec's boolean options (buf's `include_package_files=` and `recurse_submodules=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpecFlags {
+    /// A `.proto` file input: also every other file of its package in the module.
+    pub include_package_files: bool,
+    /// A git input: also the trees of its submodules, at the commits the gitlinks record.
+    pub recurse_submodules: bool,
 }
 
 impl Spec {
@@ -129,6 +146,7 @@ impl Spec {
             subdir: None,
             depth: None,
             archive: ArchiveOptions::default(),
+            flags: SpecFlags::default(),
         }
     }
 
@@ -148,6 +166,7 @@ impl Spec {
             subdir,
             depth: None,
             archive: ArchiveOptions::default(),
+            flags: SpecFlags::default(),
         }
     }
 
@@ -199,8 +218,10 @@ const KEYS: &[&str] = &[
     "depth",
     "strip_components",
     "compression",
+    "recurse_submodules",
+    "include_package_files",
 ];
-const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "depth"];
+const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "depth", "recurse_submodules"];
 /// Keys of archive inputs; `subdir` applies to git and archive inputs both.
 const ARCHIVE_ONLY: &[&str] = &["strip_components", "compression"];
 /// Pairs of keys that cannot be combined.
@@ -262,7 +283,52 @@ fn infer(location: &str) -> Format {
     if trimmed.ends_with(".json") {
         return Format::Json;
     }
+    if let Some(format) = infer_file(trimmed) {
+        return format;
+    }
     Format::Dir
+}
+
+/// `.txtpb` images, and `.proto` files (that are not directories), as buf infers them.
+fn infer_file(location: &str) -> Option<Format> {
+    if location.ends_with(".txtpb") {
+        return Some(Format::Txtpb);
+    }
+    (location.ends_with(".proto") && !std::path::Path::new(location).is_dir())
+        .then_some(Format::ProtoFile)
+}
+
+/// The boolean options, each checked against the format (`recurse_submodules` is checked
+/// with the other git keys).
+fn flags(
+    pairs: &[(&str, &str, (usize, usize))],
+    format: Format,
+) -> Result<SpecFlags, (String, (usize, usize))> {
+    let mut flags = SpecFlags::default();
+    for (k, v, range) in pairs {
+        let slot = match *k {
+            "include_package_files" => &mut flags.include_package_files,
+            "recurse_submodules" => &mut flags.recurse_submodules,
+            _ => continue,
+        };
+        // Go's strconv.ParseBool, which buf uses.
+        *slot = match *v {
+            "true" | "TRUE" | "True" | "t" | "T" | "1" => true,
+            "false" | "FALSE" | "False" | "f" | "F" | "0" => false,
+            _ => return Err((format!("{k} must be true or false, not {v:?}"), *range)),
+        };
+        if *k == "include_package_files" && format != Format::ProtoFile {
+            return Err((
+                format!(
+                    "\"include_package_files\" applies to .proto file inputs only (this input is \
+                     read as {format:?}; for a directory or repository, every file is already \
+                     included: limit the check with --path)"
+                ),
+                *range,
+            ));
+        }
+    }
+    Ok(flags)
 }
 
 /// Parses an input spec.
@@ -350,7 +416,10 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
     let format = match get("format") {
         Some((_, v, range)) => Format::parse(v).ok_or_else(|| {
             err(
-                format!("unknown format {v:?} (expected dir, git, binpb, json, tar or zip)"),
+                format!(
+                    "unknown format {v:?} (expected dir, git, binpb, json, txtpb, protofile, \
+                     tar or zip)"
+                ),
                 *range,
             )
         })?,
@@ -380,6 +449,7 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
         }
     }
     let archive_opts = archive_options(location, format, &get, &err)?;
+    let flags = flags(&pairs, format).map_err(|(m, range)| err(m, range))?;
     let depth = match get("depth") {
         Some((_, v, range)) => match v.parse::<u32>() {
             Ok(d) if d > 0 => Some(d),
@@ -425,6 +495,7 @@ pub fn parse(raw: &str) -> Result<Spec, SpecError> {
         subdir,
         depth,
         archive: archive_opts,
+        flags,
     })
 }
 
@@ -608,5 +679,48 @@ mod tests {
         assert_eq!(error("x.tar#subdir=../up").1, "subdir=../up");
         assert_eq!(error("ssh://h/x.tar.gz").1, "ssh://h/x.tar.gz");
         assert!(error("proto#subdir=x").0.contains("git and archive inputs"));
+    }
+
+    #[test]
+    fn file_inputs_and_their_flags() {
+        assert_eq!(parse("x.txtpb").unwrap().format, Format::Txtpb);
+        assert_eq!(parse("img#format=txtpb").unwrap().format, Format::Txtpb);
+        assert_eq!(parse("a/b.proto").unwrap().format, Format::ProtoFile);
+        let s = parse("a/b.proto#include_package_files=true").unwrap();
+        assert!(s.flags.include_package_files);
+        assert!(
+            !parse("a/b.proto#include_package_files=0")
+                .unwrap()
+                .flags
+                .include_package_files
+        );
+        assert!(
+            parse(".git#recurse_submodules=true")
+                .unwrap()
+                .flags
+                .recurse_submodules
+        );
+        assert_eq!(
+            error("proto#include_package_files=true").1,
+            "include_package_files=true"
+        );
+        assert!(error("proto#include_package_files=true")
+            .0
+            .contains(".proto file inputs only"));
+        assert_eq!(
+            error("proto#recurse_submodules=true").1,
+            "recurse_submodules=true"
+        );
+        assert_eq!(
+            error("a.proto#include_package_files=yes"),
+            (
+                "include_package_files must be true or false, not \"yes\"".into(),
+                "include_package_files=yes".into()
+            )
+        );
+        assert_eq!(
+            error("a.txtpb#recurse_submodules=true").1,
+            "recurse_submodules=true"
+        );
     }
 }

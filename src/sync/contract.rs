@@ -50,6 +50,7 @@ impl Contract {
                     subdir: None,
                     depth: None,
                     archive: Default::default(),
+                    flags: Default::default(),
                 };
                 let fetched = input::remote::fetch(&spec, opts)
                     .map_err(|e| anyhow!("contract {display}: {e:#}"))?;

@@ -2,7 +2,8 @@
 //! instead of `.proto` sources.
 //!
 //! Owns reading an image (`binpb`: the binary form `protoc -o` / `buf build -o x.binpb` write,
-//! `-` for stdin; `json`: the protobuf JSON mapping `buf build -o x.json` writes), turning its
+//! `-` for stdin; `json`: the protobuf JSON mapping `buf build -o x.json` writes; `txtpb`: the
+//! text format `buf build -o x.txtpb` writes, in `text`), turning its
 //! files into a [`Compiled`] exactly like the source compiler would, and the errors for images
 //! that cannot be used. It does not compile sources and does not know about rules.
 //!
@@ -52,7 +53,7 @@ use prost_reflect::DynamicMessage;
 use super::{Format, Spec};
 use crate::compile::Compiled;
 
-/// Reads the image a `binpb` / `json` spec names. `side` names it in errors ("input", "against").
+/// Reads the image a `binpb` / `json` / `txtpb` spec names. `side` names it in errors ("input", "against").
 pub fn load(spec: &Spec, side: &str) -> Result<Compiled> {
     let what = if spec.location == "-" {
         format!("{side} {:?} (stdin)", spec.raw)
@@ -75,6 +76,7 @@ pub fn load(spec: &Spec, side: &str) -> Result<Compiled> {
 pub fn decode(bytes: &[u8], format: Format, what: &str) -> Result<Compiled> {
     let entries = match format {
         Format::Json => split_json(bytes),
+        Format::Txtpb => text::split_text(bytes),
         _ => split_binary(bytes),
     }
     .map_err(|e| {
@@ -138,6 +140,7 @@ fn option_dependencies(file: &[u8]) -> Vec<String> {
 mod editions;
 mod link;
 mod split;
+mod text;
 mod validate;
 
 use editions::lower;

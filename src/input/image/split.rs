@@ -17,7 +17,7 @@ pub(super) fn text_hint(bytes: &[u8], format: Format) -> &'static str {
     let text = std::str::from_utf8(bytes).is_ok_and(|t| {
         !t.trim().is_empty() && t.chars().all(|c| !c.is_control() || c.is_whitespace())
     });
-    if text && format != Format::Json {
+    if text && format == Format::Binpb {
         "; the file is text: a JSON image needs a .json name or format=json"
     } else {
         ""
