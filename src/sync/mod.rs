@@ -31,6 +31,7 @@ pub mod judge;
 pub mod lock;
 pub mod plan;
 pub mod publish;
+pub mod roots;
 pub mod run;
 pub mod status;
 pub mod workspace;
