@@ -223,38 +223,12 @@ pub fn decide(
     let common = common.unwrap_or_default();
     match common.as_slice() {
         [one] => Ok(one.clone()),
-        [] => {
-            let each: Vec<String> = found
-                .iter()
-                .map(|(i, homes)| {
-                    format!(
-                        "vendor[{}].from {:?} in {}",
-                        i + 1,
-                        cfg.vendors[*i].from,
-                        listed(homes)
-                    )
-                })
-                .collect();
-            let example = found
-                .iter()
-                .find_map(|(i, homes)| homes.iter().find(|m| !m.is_empty()).map(|m| (*i, m)))
-                .unwrap_or((0, &found[0].1[0]));
-            bail!(
-                "{}: the mappings are in different modules of {at} ({}); one protosync.toml \
-                 reads one contract root: set it to the repository root with {} and write \
-                 each `from` with its module directory (`{}/{}`)",
-                cfg.path.display(),
-                each.join("; "),
-                hint.set(""),
-                example.1,
-                cfg.vendors[example.0].from,
-            )
-        }
+        [] => Err(split(cfg, &found, hint, at)),
         many => {
             let (i, _) = found
                 .iter()
                 .find(|(_, homes)| homes.len() > 1)
-                .expect("a mapping found in several modules");
+                .unwrap_or(&found[0]);
             let v = &cfg.vendors[*i];
             let sets: Vec<String> = many.iter().map(|m| hint.set(m)).collect();
             bail!(
@@ -268,6 +242,34 @@ pub fn decide(
             )
         }
     }
+}
+
+/// The message for mappings found in different modules (`found`: each mapping's modules).
+fn split(cfg: &SyncConfig, found: &[(usize, Vec<String>)], hint: Hint, at: &str) -> anyhow::Error {
+    let each: Vec<String> = found
+        .iter()
+        .map(|(i, homes)| {
+            format!(
+                "vendor[{}].from {:?} in {}",
+                i + 1,
+                cfg.vendors[*i].from,
+                listed(homes)
+            )
+        })
+        .collect();
+    let (i, module) = found
+        .iter()
+        .find_map(|(i, homes)| homes.iter().find(|m| !m.is_empty()).map(|m| (*i, m)))
+        .unwrap_or((0, &found[0].1[0]));
+    anyhow!(
+        "{}: the mappings are in different modules of {at} ({}); one protosync.toml reads one \
+         contract root: set it to the repository root with {} and write each `from` with its \
+         module directory (`{module}/{}`)",
+        cfg.path.display(),
+        each.join("; "),
+        hint.set(""),
+        cfg.vendors[i].from,
+    )
 }
 
 /// The message for a mapping found in no module, with the paths close to it.
@@ -381,4 +383,107 @@ pub fn elsewhere_in(
     let label = format!("contract {}@{}", contract.display, input::short(&commit));
     let files = configs(contract.repo(), commit, &all, &label).ok()?;
     elsewhere(cfg, &all, &files, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(froms: &[&str]) -> SyncConfig {
+        let mut text = "[contract]\nrepo = \"../c\"\n".to_owned();
+        for (i, f) in froms.iter().enumerate() {
+            text.push_str(&format!("[[vendor]]\nfrom = \"{f}\"\nto = \"t/{i}\"\n"));
+        }
+        super::super::config::parse(Path::new("protosync.toml"), &text).unwrap()
+    }
+
+    fn tree(files: &[(&str, &str)]) -> (Protos, MemFiles) {
+        let all: BTreeMap<String, Arc<str>> = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), Arc::from(*t)))
+            .collect();
+        let protos = all
+            .iter()
+            .filter(|(k, _)| k.ends_with(".proto"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let files = MemFiles {
+            label: "c".into(),
+            files: all,
+        };
+        (protos, files)
+    }
+
+    fn decided(froms: &[&str], files: &[(&str, &str)]) -> Result<String> {
+        let (protos, mem) = tree(files);
+        decide(&cfg(froms), &protos, || Ok(mem), Hint::Config, "c@main")
+    }
+
+    #[test]
+    fn the_repository_root_first_then_the_module_that_holds_every_path() {
+        let v1 = [
+            ("proto/buf.yaml", "version: v1\n"),
+            ("proto/a/x.proto", ""),
+            ("proto/b/y.proto", ""),
+        ];
+        assert_eq!(decided(&["a", "b/*.proto"], &v1).unwrap(), "proto");
+        assert_eq!(decided(&["proto/a"], &v1).unwrap(), "");
+        // v1beta1 build.roots at the top, a v2 module list.
+        let beta = [
+            (
+                "buf.yaml",
+                "version: v1beta1\nbuild:\n  roots: [src/proto]\n",
+            ),
+            ("src/proto/a/x.proto", ""),
+        ];
+        assert_eq!(decided(&["a"], &beta).unwrap(), "src/proto");
+        let v2 = [
+            (
+                "buf.yaml",
+                "version: v2\nmodules:\n  - path: p1\n  - path: p2\n",
+            ),
+            ("p1/a/x.proto", ""),
+            ("p2/b/y.proto", ""),
+        ];
+        assert_eq!(decided(&["b"], &v2).unwrap(), "p2");
+        // Without any buf configuration: the repository root, as before.
+        assert_eq!(decided(&["a"], &[("proto/a/x.proto", "")]).unwrap(), "");
+    }
+
+    #[test]
+    fn ambiguous_missing_and_split_paths_are_errors_naming_the_modules() {
+        let ws = [
+            ("buf.work.yaml", "version: v1\ndirectories: [p1, p2]\n"),
+            ("p1/a/x.proto", ""),
+            ("p2/a/x.proto", ""),
+            ("p2/b/y.proto", ""),
+        ];
+        let e = decided(&["a"], &ws).unwrap_err().to_string();
+        assert!(
+            e.contains("more than one module") && e.contains("`p1`, `p2`"),
+            "{e}"
+        );
+        assert_eq!(decided(&["a", "b"], &ws).unwrap(), "p2");
+        let e = decided(&["c"], &ws).unwrap_err().to_string();
+        assert!(e.contains("selects no .proto file"), "{e}");
+        let e = decided(&["x/y"], &[("buf.yaml", "version: v1\nlint: {\n")]);
+        assert!(format!("{:#}", e.unwrap_err()).contains("buf configuration"));
+    }
+
+    #[test]
+    fn a_given_root_that_misses_points_at_the_module() {
+        let (protos, mem) = tree(&[
+            ("buf.yaml", "version: v2\nmodules:\n  - path: proto\n"),
+            ("proto/a/x.proto", ""),
+        ]);
+        let mut c = cfg(&["a"]);
+        c.contract.root = "other".into();
+        c.contract.root_set = true;
+        assert_eq!(
+            elsewhere(&c, &protos, &mem, Hint::Flag).as_deref(),
+            Some("`a` is in module `proto`: did you mean `--root proto`?")
+        );
+        c.contract.root = "proto".into();
+        assert_eq!(elsewhere(&c, &protos, &mem, Hint::Flag), None);
+    }
 }
