@@ -321,13 +321,16 @@ fn an_explicit_root_wins_and_a_wrong_one_says_where_the_path_is() {
     insta::assert_snapshot!("roots_explicit_miss_init", w.redact(&stderr(&o)));
 }
 
-#[test]
-fn fanout_syncs_a_service_whose_config_has_no_root() {
+/// A contract with a v2 module list and one service (a bare repository) that vendors
+/// `acme/billing/v1` with a protosync.toml without root, synced and pushed.
+fn fleet() -> (World, PathBuf) {
     let w = World::new(&[
         ("buf.yaml", "version: v2\nmodules:\n  - path: proto\n"),
-        ("proto/acme/billing/v1/billing.proto", &billing("")),
+        (
+            "proto/acme/billing/v1/billing.proto",
+            &billing("\n  string note = 2;"),
+        ),
     ]);
-    // The service: a bare repository and a clone, vendored with a config without root.
     let bare = w.tmp.path().join("forge/billing.git");
     std::fs::create_dir_all(&bare).unwrap();
     git(&bare, &["init", "-q", "--bare", "-b", "main"]);
@@ -354,18 +357,42 @@ fn fanout_syncs_a_service_whose_config_has_no_root() {
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "vendor"]);
     git(&work, &["push", "-q", "origin", "main"]);
-
-    write(
-        &w.contracts,
+    w.commit_contract(
         "protosync.toml",
         &format!(
             "[[service]]\nname = \"billing\"\nrepo = \"file://{}\"\nbranch = \"main\"\n",
             bare.display()
         ),
     );
+    (w, bare)
+}
+
+#[test]
+fn impact_judges_a_service_without_root_under_the_module() {
+    let (w, _) = fleet();
+    // The proposal in the working tree deletes a field the service vendors.
+    write(
+        &w.contracts,
+        "proto/acme/billing/v1/billing.proto",
+        &billing(""),
+    );
+    let o = w.run_in(&w.contracts, &["impact", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&o), stderr(&o)));
+    let row = &doc["services"][0];
+    assert_eq!(row["verdict"], "breaking", "{row}");
+    assert_eq!(
+        row["changed_files"][0], "acme/billing/v1/billing.proto",
+        "{row}"
+    );
+}
+
+#[test]
+fn fanout_syncs_a_service_whose_config_has_no_root() {
+    let (w, _) = fleet();
     w.commit_contract(
         "proto/acme/billing/v1/billing.proto",
-        &billing("\n  string note = 2;"),
+        &billing("\n  string note = 2;\n  string memo = 3;"),
     );
     let o = w.run_in(&w.contracts, &["fanout", "--dry-run"]);
     let out = stdout(&o);
@@ -374,5 +401,5 @@ fn fanout_syncs_a_service_whose_config_has_no_root() {
         "{out}\n{}",
         stderr(&o)
     );
-    assert!(out.contains("+  string note = 2;"), "{out}");
+    assert!(out.contains("+  string memo = 3;"), "{out}");
 }
