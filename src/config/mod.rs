@@ -322,7 +322,7 @@ fn shown(files: &dyn crate::input::Files, name: &str) -> PathBuf {
 
 /// The input root's buf configuration: a v2 `buf.yaml` (which lists its modules), else a v1
 /// workspace (`buf.work.yaml`), else a v1beta1/v1 `buf.yaml`.
-fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
+pub fn load_buf_yaml(files: &dyn crate::input::Files) -> Result<Option<Layout>> {
     let mut root = None;
     for name in ["buf.yaml", "buf.yml"] {
         if let Some(text) = files.read_text(name)? {

@@ -211,7 +211,6 @@ fn one(
     let prepared = fanout::prepare(service, &opts.load)?;
     let ws = &prepared.workspace;
     let cfg = &ws.cfg;
-    let root = cfg.contract.root.clone();
     let lock = ws.lock.as_ref().ok_or_else(|| {
         anyhow!(
             "{} has no protosync.lock on {}: it has never synced",
@@ -219,6 +218,7 @@ fn one(
             service.branch
         )
     })?;
+    let root = contract_root(cfg, lock, opts, local)?;
     let mut result = ServiceImpact {
         name: service.name.clone(),
         repo: service.repo.clone(),
@@ -285,6 +285,40 @@ fn one(
         )),
     }
     Ok(result)
+}
+
+/// The service's contract root: `contract.root`, else decided at the commit its lock pins
+/// from where its mappings are and the contract's buf configuration, as its syncs decided it.
+fn contract_root(
+    cfg: &crate::sync::config::SyncConfig,
+    lock: &crate::sync::lock::Lock,
+    opts: &ImpactOptions,
+    local: Option<&git2::Repository>,
+) -> Result<String> {
+    use crate::sync::roots::{self, Hint};
+    if cfg.contract.root_set {
+        return Ok(cfg.contract.root.clone());
+    }
+    let commit = git2::Oid::from_str(&lock.contract.commit)?;
+    let at = format!("contract {}@{}", cfg.contract.repo, input::short(&commit));
+    let blobs = input::git::BlobCache::default();
+    match local.filter(|r| r.find_commit(commit).is_ok()) {
+        Some(repo) => {
+            let all: crate::sync::contract::Protos =
+                input::git::read_commit(repo, commit, None, &at, &blobs)?
+                    .files
+                    .into_iter()
+                    .filter(|(k, _)| k.ends_with(".proto"))
+                    .collect();
+            let files = || roots::configs(repo, commit, &all, &at);
+            roots::decide(cfg, &all, files, Hint::Config, &at)
+        }
+        None => {
+            let contract =
+                crate::sync::contract::Contract::open(cfg, &lock.contract.commit, &opts.load)?;
+            roots::rooted(&contract, cfg, commit, Hint::Config, &at, &blobs).map(|(root, _)| root)
+        }
+    }
 }
 
 /// Contract-root-relative path → service path of each file the service's lock pins.

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::config::CONFIG_FILE;
 use super::lock::{Lock, LOCK_FILE};
 use super::plan::{self, FileState};
+use super::roots::Hint;
 use super::status::{file_status, FileStatus};
 use super::workspace::{behind_commits, locked_commit, upstream, ContractInfo, Workspace};
 use crate::breaking::report::Report as BreakingReport;
@@ -120,9 +121,9 @@ fn check_files(
             load.offline = true;
         }
         let ref_ = ws.cfg.contract.ref_.clone();
-        match upstream(ws, &ref_, &load) {
+        match upstream(ws, &ref_, &load, Hint::Config) {
             Ok(up) => {
-                let views = plan::views(&ws.cfg, ws.lock.as_ref(), files, Some(&up.targets));
+                let views = plan::views(&up.cfg, ws.lock.as_ref(), files, Some(&up.targets));
                 let files = views
                     .iter()
                     .filter(|v| v.locked_sha.is_some() || v.disk.is_none())

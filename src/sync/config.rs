@@ -39,6 +39,10 @@ pub struct Contract {
     /// Directory of the contract repository the vendor `from` paths are under ("" = its root);
     /// normalised (forward slashes, no `./`, no trailing `/`).
     pub root: String,
+    /// Whether `root` was written. When it was not, the sync commands take it from the
+    /// contract's own buf configuration where the mappings are not at the repository root
+    /// ([`super::roots`]).
+    pub root_set: bool,
 }
 
 impl Contract {
@@ -176,7 +180,12 @@ pub fn validate(path: &Path, text: &str, parsed: &ProtosyncToml) -> Result<SyncC
     } else {
         repo.to_owned()
     };
-    let contract = Contract { repo, ref_, root };
+    let contract = Contract {
+        repo,
+        ref_,
+        root,
+        root_set: section.root.is_some(),
+    };
 
     if parsed.vendor.is_empty() {
         bail!("{name}: no [[vendor]] mapping (add `[[vendor]] from = \"…\" to = \"…\"`)");
@@ -333,6 +342,7 @@ use = ["FILE"]
                 repo: "https://github.com/acme/contracts.git".into(),
                 ref_: "v3".into(),
                 root: "proto".into(),
+                root_set: true,
             }
         );
         assert_eq!(c.vendors.len(), 2);

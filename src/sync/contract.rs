@@ -99,6 +99,11 @@ impl Contract {
             .collect())
     }
 
+    /// The repository, for readers of its tree beyond the .proto files ([`super::roots`]).
+    pub(super) fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
     /// The commit named by a lock, if this repository has it (a shallow cache may not).
     pub fn find_commit(&self, hex: &str) -> Option<Oid> {
         let oid = Oid::from_str(hex).ok()?;

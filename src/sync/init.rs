@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Result};
 
 use super::config::{self, CONFIG_FILE};
+use super::contract::Contract;
+use super::roots::{self, Hint};
 use super::run::{run_sync, SyncOptions, SyncReport};
 use super::workspace::{lock_repo, Workspace};
 use crate::input::LoadOptions;
@@ -48,6 +50,33 @@ pub fn init_config_text(opts: &InitOptions) -> String {
     out
 }
 
+/// Without `--root`: the module directory of the contract's buf configuration that holds the
+/// `--from` paths, when they are not at the repository root ([`roots::decide`]). It is written
+/// to `protosync.toml` as `contract.root`, so later syncs read the same directory whatever the
+/// contract's buf configuration becomes. `None`: the repository root, written as before
+/// (nothing).
+fn decided_root(cfg: &config::SyncConfig, opts: &InitOptions) -> Result<Option<String>> {
+    if cfg.contract.root_set {
+        return Ok(None);
+    }
+    let contract = Contract::open(cfg, &cfg.contract.ref_, &opts.load)?;
+    let at = format!(
+        "contract {}@{} ({})",
+        contract.display,
+        cfg.contract.ref_,
+        crate::input::short(&contract.commit)
+    );
+    let (root, _) = roots::rooted(
+        &contract,
+        cfg,
+        contract.commit,
+        Hint::Flag,
+        &at,
+        &opts.load.blobs,
+    )?;
+    Ok((!root.is_empty()).then_some(root))
+}
+
 /// `protosync init`: writes `protosync.toml` and does a first sync that adopts an existing
 /// copy (files that differ from the contract are kept and recorded against the contract, so
 /// `status` shows them as edited). The files and the lock are written first, the
@@ -71,8 +100,15 @@ pub fn init(opts: &InitOptions) -> Result<SyncReport> {
         );
     }
     let text = init_config_text(opts);
-    config::parse(&path, &text)
+    let cfg = config::parse(&path, &text)
         .map_err(|e| anyhow!("the options do not make a valid {CONFIG_FILE}: {e:#}"))?;
+    let text = match decided_root(&cfg, opts)? {
+        Some(root) => init_config_text(&InitOptions {
+            root: Some(root),
+            ..opts.clone()
+        }),
+        None => text,
+    };
     let _guard = if opts.dry_run {
         None
     } else {

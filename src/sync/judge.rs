@@ -29,7 +29,7 @@ pub(super) fn judge(
         .and_then(|c| up.contract.find_commit(c))
         .and_then(|c| {
             up.contract
-                .protos(c, &ws.cfg.contract.root, &opts.blobs)
+                .protos(c, &up.cfg.contract.root, &opts.blobs)
                 .ok()
         });
     // The old copy, at its contract paths: what the lock pinned (local edits are not the

@@ -8,6 +8,8 @@
 //!   a remote one through the fetch cache), its .proto files under the root, commit distance;
 //! * [`plan`]: which contract files each mapping selects and where they go, what is on disk,
 //!   the state of each file and what a sync does with it;
+//! * [`roots`]: the contract root when `contract.root` is not set, from where the mappings
+//!   are and the contract's buf configuration at the commit read;
 //! * [`lock`]: the `protosync.lock` format (read with located errors, written
 //!   deterministically) and the file hash it records;
 //! * [`fsafe`]: everything that touches the service repository's files: joining configured or
@@ -31,6 +33,7 @@ pub mod judge;
 pub mod lock;
 pub mod plan;
 pub mod publish;
+pub mod roots;
 pub mod run;
 pub mod status;
 pub mod workspace;

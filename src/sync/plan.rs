@@ -48,7 +48,7 @@ pub struct Target {
     pub text: Arc<str>,
 }
 
-fn glob_base(glob: &str) -> String {
+pub(super) fn glob_base(glob: &str) -> String {
     let parts: Vec<&str> = glob
         .split('/')
         .take_while(|p| !p.contains(['*', '?', '[', ']', '{', '}']))
@@ -91,7 +91,7 @@ pub fn destination(
     Some(format!("{}/{under}", v.to))
 }
 
-fn matcher(v: &Vendor) -> Result<Option<globset::GlobMatcher>> {
+pub(super) fn matcher(v: &Vendor) -> Result<Option<globset::GlobMatcher>> {
     if !v.from_is_glob {
         return Ok(None);
     }

@@ -11,6 +11,7 @@ use super::fsafe::{self, Change};
 use super::judge::judge;
 use super::lock::{sha256_hex, Lock, LockedContract, LockedFile};
 use super::plan::{self, Action, FileView};
+use super::roots::Hint;
 use super::workspace::{behind_commits, lock_repo, upstream, ContractInfo, Upstream, Workspace};
 use crate::breaking::report::Report as BreakingReport;
 use crate::input::LoadOptions;
@@ -188,8 +189,9 @@ pub fn run_sync_on(
         .ref_
         .clone()
         .unwrap_or_else(|| ws.cfg.contract.ref_.clone());
-    let up = upstream(ws, &ref_, &opts.load)?;
-    let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
+    let hint = if adopt { Hint::Flag } else { Hint::Config };
+    let up = upstream(ws, &ref_, &opts.load, hint)?;
+    let views = plan::views(&up.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
     let planned = plan_sync(ws, &up, &ref_, &views, adopt);
     let (breaking, changes) = if planned.changes.is_empty() || adopt {
         (BreakingReport::empty(ws.layout.version), None)
@@ -279,7 +281,7 @@ fn plan_sync(ws: &Workspace, up: &Upstream, ref_: &str, views: &[FileView], adop
                     t.path.clone(),
                     LockedFile {
                         sha256: sha256_hex(t.text.as_bytes()),
-                        from: ws.cfg.contract.repo_path(&t.rel),
+                        from: up.cfg.contract.repo_path(&t.rel),
                     },
                 )
             })

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::judge::judge;
 use super::plan::{self, Action, FileState, FileView};
+use super::roots::Hint;
 use super::workspace::{behind_commits, upstream, ContractInfo, Workspace};
 use crate::breaking::report::Report as BreakingReport;
 use crate::input::LoadOptions;
@@ -71,9 +72,9 @@ fn mapping_state(files: &[FileStatus]) -> FileState {
 pub fn status(config_path: &Path, opts: &LoadOptions) -> Result<StatusReport> {
     let ws = Workspace::load(config_path)?;
     let ref_ = ws.cfg.contract.ref_.clone();
-    let up = upstream(&ws, &ref_, opts)?;
+    let up = upstream(&ws, &ref_, opts, Hint::Config)?;
     let disk = plan::scan(&ws.cfg, ws.lock.as_ref())?;
-    let views = plan::views(&ws.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
+    let views = plan::views(&up.cfg, ws.lock.as_ref(), disk, Some(&up.targets));
     let changes = views
         .iter()
         .any(|v| !matches!(v.action().0, Action::Unchanged | Action::Leave));

@@ -12,6 +12,7 @@ use super::config::{self, SyncConfig, CONFIG_FILE};
 use super::contract::{Contract, Protos};
 use super::lock::{sha256_hex, Lock, LOCK_FILE};
 use super::plan::{self, Target};
+use super::roots::{self, Hint};
 use crate::input::LoadOptions;
 
 /// A service repository: its configuration and lock.
@@ -94,22 +95,40 @@ pub struct Upstream {
     pub contract: Contract,
     pub protos: Protos,
     pub targets: Vec<Target>,
+    /// The workspace's sync configuration with the contract root decided at this commit
+    /// (`contract.root`, or [`super::roots`] when it is not set): what paths under the root
+    /// are read against.
+    pub cfg: SyncConfig,
 }
 
-pub(super) fn upstream(ws: &Workspace, ref_: &str, opts: &LoadOptions) -> Result<Upstream> {
+pub(super) fn upstream(
+    ws: &Workspace,
+    ref_: &str,
+    opts: &LoadOptions,
+    hint: Hint,
+) -> Result<Upstream> {
     let contract = Contract::open(&ws.cfg, ref_, opts)?;
-    let protos = contract.protos(contract.commit, &ws.cfg.contract.root, &opts.blobs)?;
     let at = format!(
         "contract {}@{} ({})",
         contract.display,
         ref_,
         crate::input::short(&contract.commit)
     );
-    let targets = plan::select(&ws.cfg, &protos, &at)?;
+    let (root, protos) =
+        roots::rooted(&contract, &ws.cfg, contract.commit, hint, &at, &opts.blobs)?;
+    let mut cfg = ws.cfg.clone();
+    cfg.contract.root = root;
+    let targets = plan::select(&cfg, &protos, &at).map_err(|e| {
+        match roots::elsewhere_in(&contract, &cfg, contract.commit, hint, &opts.blobs) {
+            Some(hint) => anyhow!("{e:#}; {hint}"),
+            None => e,
+        }
+    })?;
     Ok(Upstream {
         contract,
         protos,
         targets,
+        cfg,
     })
 }
 
