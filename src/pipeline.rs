@@ -17,6 +17,8 @@ use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
 use crate::trace::since as trace;
 
+mod releases;
+
 #[derive(Debug, Clone, Default)]
 pub struct BreakingOptions {
     pub input: String,
@@ -187,6 +189,11 @@ pub fn run_breaking(opts: &BreakingOptions) -> Result<BreakingReport> {
 
 /// [`run_breaking`] naming files as `paths` says.
 pub fn run_breaking_with(opts: &BreakingOptions, paths: Paths) -> Result<BreakingReport> {
+    let against_spec = input::spec::parse(&opts.against).map_err(|e| anyhow!("against: {e}"))?;
+    if let Some(pattern) = input::releases::tag_pattern(&against_spec) {
+        let input_spec = input::spec::parse(&opts.input).map_err(|e| anyhow!("input: {e}"))?;
+        return releases::compare_releases(&input_spec, &against_spec, pattern, None, opts, paths);
+    }
     let (report, cur, prev) = run_breaking_with_schemas(opts, paths)?;
     // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's
     // path (a command-line run exits before it matters).
@@ -215,6 +222,9 @@ pub fn compare_inputs(
     opts: &BreakingOptions,
     paths: Paths,
 ) -> Result<BreakingReport> {
+    if let Some(pattern) = input::releases::tag_pattern(against_spec) {
+        return releases::compare_releases(input_spec, against_spec, pattern, layout, opts, paths);
+    }
     let (report, cur, prev) =
         compare_inputs_with_schemas(input_spec, against_spec, layout, opts, paths)?;
     std::thread::spawn(move || drop((cur, prev)));

@@ -8,6 +8,7 @@
 pub mod git;
 pub mod image;
 mod json_enums;
+pub mod releases;
 pub mod remote;
 pub mod spec;
 
