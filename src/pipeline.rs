@@ -18,6 +18,7 @@ use crate::model::{self, Schema};
 use crate::trace::since as trace;
 
 mod releases;
+pub use releases::compare_commits;
 
 #[derive(Debug, Clone, Default)]
 pub struct BreakingOptions {

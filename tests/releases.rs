@@ -200,7 +200,7 @@ fn a_release_without_the_subdir_is_an_error_naming_it() {
     assert_code(&out, 2);
     let err = stderr(&out);
     assert!(
-        err.contains("subdir \"proto\" does not exist in") && err.contains("tag v0.0.1"),
+        err.contains("subdir \"proto\" does not exist in") && err.contains("@v0.0.1 ("),
         "{err}"
     );
 }

@@ -32,8 +32,6 @@ struct Compiled {
 
 /// Checks `input_spec` against every release `pattern` names in `against_spec`'s repository.
 /// `layout`, when given, lays out every side and its rules judge (as in `compare_inputs`).
-// long: the steps of the run in order (releases, the input, the compile thread feeding the
-// compare loop, the merge); the two halves share the input's schema and layout by reference.
 pub(super) fn compare_releases(
     input_spec: &input::Spec,
     against_spec: &input::Spec,
@@ -49,18 +47,40 @@ pub(super) fn compare_releases(
             against_spec.raw
         ));
     }
-    let t = std::time::Instant::now();
-    let repo = Repository::open(&against_spec.location).map_err(|e| {
+    let repo = open(against_spec)?;
+    let found = releases::expand(&repo, pattern, against_spec.subdir.as_deref())
+        .map_err(|e| anyhow!("against {:?}: {e}", against_spec.raw))?;
+    compare_commits(input_spec, against_spec, found, given, opts, paths)
+}
+
+fn open(against_spec: &input::Spec) -> Result<Repository> {
+    Repository::open(&against_spec.location).map_err(|e| {
         anyhow!(
             "against {:?}: {} is not a git repository ({})",
             against_spec.raw,
             against_spec.location,
             e.message()
         )
-    })?;
+    })
+}
+
+/// Checks `input_spec` against each of `found`, commits of the local repository
+/// `against_spec` names (its location and `subdir`; its revision is not used), in that order:
+/// what [`compare_releases`] does after matching the tags, and `impact --transitive` with the
+/// commits services pinned. Each finding's `releases` are the names of the versions it breaks.
+// long: the steps of the run in order (the input, the compile thread feeding the compare
+// loop, the merge); the two halves share the input's schema and layout by reference.
+pub fn compare_commits(
+    input_spec: &input::Spec,
+    against_spec: &input::Spec,
+    found: Vec<releases::Release>,
+    given: Option<&Layout>,
+    opts: &BreakingOptions,
+    paths: Paths,
+) -> Result<BreakingReport> {
+    let t = std::time::Instant::now();
+    let repo = open(against_spec)?;
     let subdir = against_spec.subdir.as_deref();
-    let found = releases::expand(&repo, pattern, subdir)
-        .map_err(|e| anyhow!("against {:?}: {e}", against_spec.raw))?;
     let mut names: Vec<String> = Vec::new();
     for r in &found {
         for (n, i) in r.names.iter().zip(&r.indexes) {
@@ -93,7 +113,7 @@ pub(super) fn compare_releases(
             for release in found.into_iter().rev() {
                 let name = &release.names[0];
                 let label = format!(
-                    "{}@tag {name} ({})",
+                    "{}@{name} ({})",
                     against_spec.location,
                     short(&release.commit)
                 );
