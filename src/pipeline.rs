@@ -20,6 +20,9 @@ use crate::input::{self, Files, LoadOptions, Loaded};
 use crate::model::{self, Schema};
 use crate::trace::since as trace;
 
+mod releases;
+pub use releases::compare_commits;
+
 #[derive(Debug, Clone, Default)]
 pub struct BreakingOptions {
     pub input: String,
@@ -387,6 +390,9 @@ pub fn compare_inputs(
     opts: &BreakingOptions,
     paths: Paths,
 ) -> Result<BreakingReport> {
+    if let Some(pattern) = input::releases::tag_pattern(against_spec) {
+        return releases::compare_releases(input_spec, against_spec, pattern, layout, opts, paths);
+    }
     let (report, cur, prev, _) =
         compare_inputs_with_schemas(input_spec, against_spec, layout, opts, paths)?;
     // Freeing two large schemas takes a noticeable part of a big run; do it off the caller's

@@ -838,6 +838,7 @@ fn odd_report() -> BreakingReport {
         against_path: Some("old dir/gone|file.proto".to_owned()),
         element: "acme.v1.Odd".to_owned(),
         hint: None,
+        releases: Vec::new(),
     };
     let span = Span {
         start_line: 3,
@@ -874,6 +875,7 @@ fn odd_report() -> BreakingReport {
         allowed: 0,
         files: 2,
         against_files: 3,
+        releases: Vec::new(),
     }
 }
 

@@ -306,3 +306,59 @@ fn a_proposal_that_touches_nothing_vendored_breaks_no_one() {
     let o = s.run(&["impact", "--service", "nope"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn transitive_judges_the_proposal_against_every_pinned_commit() {
+    let s = setup();
+    // Also drop `note`, which only the second and third commits have.
+    write(
+        &s.contracts,
+        "proto/acme/billing/v1/billing.proto",
+        &billing("").replace("\n  string legacy_id = 3;", ""),
+    );
+    let o = s.run(&["impact", "--transitive", "--fail-on", "never"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = s.redact(&stdout(&o));
+    // Shipping vendors only money, so it is unaffected as a service, but its pin is broken.
+    assert!(
+        text.contains("<commit-3>  breaking (2 findings)  pinned by shipping"),
+        "{text}"
+    );
+    assert!(text.contains("(breaks <commit-2>, <commit-3>)"), "{text}");
+    insta::assert_snapshot!("impact_transitive_text", text);
+    let o = s.run(&["impact", "--transitive", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let pins = doc["transitive"]["pins"].as_array().unwrap();
+    assert_eq!(pins.len(), 3);
+    assert_eq!(
+        pins[0]["services"],
+        serde_json::json!(["checkout", "orders"])
+    );
+    assert_eq!(pins[0]["findings"], 1);
+    let findings = doc["transitive"]["breaking"]["findings"]
+        .as_array()
+        .unwrap();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let mut redacted: serde_json::Value = serde_json::from_str(&s.redact(&stdout(&o))).unwrap();
+    for r in redacted["services"].as_array_mut().unwrap() {
+        r["seconds"] = serde_json::json!(0.0);
+    }
+    insta::assert_json_snapshot!("impact_transitive_json", redacted["transitive"]);
+    let o = s.run(&["impact", "--transitive", "--format", "markdown"]);
+    insta::assert_snapshot!("impact_transitive_markdown", s.redact(&stdout(&o)));
+    // A compatible proposal breaks no pin, and exits 0.
+    git(&s.contracts, &["checkout", "-q", "--", "proto"]);
+    let o = s.run(&["impact", "--transitive"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("0 of 3 pinned commits break"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -35,15 +35,50 @@ pub struct Finding {
     pub element: String,
     /// What the deletion looks like instead (`looks renamed to …`), when it looks like one.
     pub hint: Option<String>,
+    /// Checked against several releases (`--against '.git#tag=v*'`): the releases this finding
+    /// breaks, in release order. Empty for a comparison of two inputs.
+    pub releases: Vec<Release>,
+}
+
+/// A release a finding breaks: its name (a tag, or a pinned commit) and its place in the
+/// order of the releases checked, so consecutive runs can be shown as ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub name: String,
+    pub index: usize,
+}
+
+/// `v1.2.0, v1.3.0`; three or more consecutive releases as `v1.0.0 to v1.4.0`.
+pub fn releases_text(releases: &[Release]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < releases.len() {
+        let mut j = i;
+        while j + 1 < releases.len() && releases[j + 1].index == releases[j].index + 1 {
+            j += 1;
+        }
+        if j - i >= 2 {
+            parts.push(format!("{} to {}", releases[i].name, releases[j].name));
+        } else {
+            parts.extend(releases[i..=j].iter().map(|r| r.name.clone()));
+        }
+        i = j + 1;
+    }
+    parts.join(", ")
 }
 
 impl Finding {
-    /// The message as printers show it: with the hint, when there is one.
+    /// The message as printers show it: with the hint, when there is one, and the releases it
+    /// breaks, when several were checked (`(breaks v1.2.0, v1.3.0)`).
     pub fn shown_message(&self) -> std::borrow::Cow<'_, str> {
-        match &self.hint {
+        let mut out: std::borrow::Cow<'_, str> = match &self.hint {
             Some(h) => format!("{} ({h})", self.message).into(),
             None => self.message.as_str().into(),
+        };
+        if !self.releases.is_empty() {
+            out = format!("{out} (breaks {})", releases_text(&self.releases)).into();
         }
+        out
     }
 }
 
@@ -229,6 +264,7 @@ impl<'a> Checker<'a> {
             against_path: p.against_path,
             element: p.element,
             hint: None,
+            releases: Vec::new(),
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct Report {
     pub allowed: usize,
     pub files: usize,
     pub against_files: usize,
+    /// The releases checked, in release order, when the input was checked against several
+    /// (`--against '.git#tag=v*'`); empty for a comparison of two inputs.
+    pub releases: Vec<String>,
 }
 
 impl Report {
@@ -41,6 +44,7 @@ impl Report {
             allowed: kept.allowed,
             files,
             against_files,
+            releases: Vec::new(),
         }
     }
 
@@ -55,6 +59,7 @@ impl Report {
             allowed: 0,
             files: 0,
             against_files: 0,
+            releases: Vec::new(),
         }
     }
 }
@@ -88,6 +93,8 @@ pub struct Filtered {
     pub expiring_allowances: Vec<Allowance>,
     /// Findings dropped by allowances.
     pub allowed: usize,
+    /// The findings allowances dropped (to count them once over several releases).
+    pub allowed_findings: Vec<Finding>,
 }
 
 /// Module of each file path, on the current and the previous side.
@@ -128,7 +135,7 @@ impl RuleSet {
         };
         let mut used: Vec<Vec<bool>> = rules.iter().map(|m| vec![false; m.allow.len()]).collect();
         let mut kept = Vec::new();
-        let mut allowed = 0;
+        let mut allowed = Vec::new();
         for f in findings {
             let module = f
                 .path
@@ -165,7 +172,7 @@ impl RuleSet {
             }
             if let Some(i) = m.allow.iter().position(|a| a.matches(&f)) {
                 used[module][i] = true;
-                allowed += 1;
+                allowed.push(f);
                 continue;
             }
             kept.push(f);
@@ -176,7 +183,8 @@ impl RuleSet {
             unused_allowances: unused,
             expired_allowances: expired,
             expiring_allowances: expiring,
-            allowed,
+            allowed: allowed.len(),
+            allowed_findings: allowed,
         }
     }
 }

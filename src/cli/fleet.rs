@@ -98,6 +98,10 @@ pub struct ImpactArgs {
     /// Exit 1 when a service would break (`breaking`), or never.
     #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
     pub fail_on: FailOn,
+    /// Also judge the proposal against every distinct contract commit any service pinned,
+    /// whole, and summarise which pins it breaks and who pins them (docs/IMPACT.md).
+    #[arg(long)]
+    pub transitive: bool,
     #[command(flatten)]
     pub remote: super::RemoteArgs,
 }
@@ -153,11 +157,45 @@ pub(super) fn impact(args: ImpactArgs, out: &mut dyn Write) -> Result<i32> {
         progress: !crate::trace::quiet(),
     };
     let results = impact::run(&services, &opts)?;
-    let code = impact::exit_code(&results, args.fail_on == FailOn::Breaking);
+    let transitive = match args.transitive {
+        true => Some(crate::fleet::transitive::run(&results, &opts)?),
+        false => None,
+    };
+    let fail_on = args.fail_on == FailOn::Breaking;
+    let mut code = impact::exit_code(&results, fail_on);
+    if fail_on && transitive.as_ref().is_some_and(|t| t.breaking()) {
+        code = 1;
+    }
+    let t = transitive.as_ref();
     let text = match args.format {
-        ImpactFormat::Text => report::impact::text(&results),
-        ImpactFormat::Json => report::impact::json(&results, code),
-        ImpactFormat::Markdown => report::impact::markdown(&results),
+        ImpactFormat::Text => {
+            let head = t.map(report::transitive::text).unwrap_or_default();
+            format!("{head}{}", report::impact::text(&results))
+        }
+        ImpactFormat::Json => {
+            let doc = report::impact::json(&results, code);
+            match t {
+                None => doc,
+                Some(t) => {
+                    let mut v: serde_json::Value = serde_json::from_str(&doc)?;
+                    v["transitive"] = report::transitive::json(t);
+                    format!("{}\n", serde_json::to_string_pretty(&v)?)
+                }
+            }
+        }
+        ImpactFormat::Markdown => {
+            let body = report::impact::markdown(&results);
+            match t {
+                None => body,
+                Some(t) => match body.split_once("| service | verdict |") {
+                    Some((head, rest)) => format!(
+                        "{head}{}| service | verdict |{rest}",
+                        report::transitive::markdown(t)
+                    ),
+                    None => format!("{body}\n{}", report::transitive::markdown(t)),
+                },
+            }
+        }
         ImpactFormat::Github => report::impact::github(&results),
     };
     out.write_all(text.as_bytes())?;

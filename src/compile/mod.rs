@@ -7,6 +7,7 @@
 pub mod diagnostic;
 pub mod editions;
 pub mod limits;
+pub mod series;
 pub mod validate;
 
 use std::borrow::Cow;
@@ -610,51 +611,6 @@ pub fn compile_pair(
     // unchanged(f): same content as in the first side, and every import inside the tree
     // unchanged too (imports from outside the tree resolve the same way on both sides).
     let mut memo: HashMap<&str, bool> = HashMap::new();
-    // Depth-first without recursion (import chains can be thousands of files long).
-    fn unchanged<'n>(
-        root: &'n str,
-        b: &'n SourceTree,
-        same: &std::collections::HashSet<&str>,
-        deps: &dyn Fn(&str) -> Option<&'n Vec<String>>,
-        memo: &mut HashMap<&'n str, bool>,
-    ) -> bool {
-        if let Some(v) = memo.get(root) {
-            return *v;
-        }
-        memo.insert(root, false); // an import cycle is never unchanged
-        let mut stack: Vec<(&'n str, usize)> = vec![(root, 0)];
-        while let Some((name, next)) = stack.last_mut() {
-            let name: &'n str = name;
-            let ds = match deps(name) {
-                Some(ds) if same.contains(name) => ds,
-                _ => {
-                    stack.pop();
-                    continue;
-                }
-            };
-            let Some(d) = ds.get(*next) else {
-                memo.insert(name, true);
-                stack.pop();
-                continue;
-            };
-            if !b.files.contains_key(d.as_str()) {
-                *next += 1;
-                continue;
-            }
-            match memo.get(d.as_str()) {
-                Some(true) => *next += 1,
-                // Not unchanged (or on the stack: a cycle).
-                Some(false) => {
-                    stack.pop();
-                }
-                None => {
-                    memo.insert(d.as_str(), false);
-                    stack.push((d.as_str(), 0));
-                }
-            }
-        }
-        memo[root]
-    }
     let mut relink: Vec<String> = Vec::new();
     let mut kept: Vec<String> = Vec::new();
     for name in b.files.keys() {
@@ -665,21 +621,7 @@ pub fn compile_pair(
         }
     }
     // The second side's link needs its changed files and what they import from the tree.
-    let mut needed: Vec<&str> = relink.iter().map(String::as_str).collect();
-    let mut seen: std::collections::HashSet<&str> = needed.iter().copied().collect();
-    let mut i = 0;
-    while i < needed.len() {
-        if let Some(ds) = deps(needed[i]) {
-            for d in ds {
-                if b.files.contains_key(d.as_str()) && seen.insert(d.as_str()) {
-                    needed.push(d.as_str());
-                }
-            }
-        }
-        i += 1;
-    }
-    let needed: Vec<String> = needed.into_iter().map(str::to_owned).collect();
-    drop(seen);
+    let needed = needed_for(&relink, &b, &deps);
     let mut b_own = b_own;
     let b_parsed = collect_parsed(needed.iter().map(String::as_str).map(|name| {
         let r = b_own
@@ -728,6 +670,75 @@ pub fn compile_pair(
             }),
         )
     })
+}
+
+/// unchanged(f): same content as in the first side, and every import inside the tree
+/// unchanged too. Depth-first without recursion (import chains can be thousands of files long).
+fn unchanged<'n>(
+    root: &'n str,
+    b: &'n SourceTree,
+    same: &std::collections::HashSet<&str>,
+    deps: &dyn Fn(&str) -> Option<&'n Vec<String>>,
+    memo: &mut HashMap<&'n str, bool>,
+) -> bool {
+    if let Some(v) = memo.get(root) {
+        return *v;
+    }
+    memo.insert(root, false); // an import cycle is never unchanged
+    let mut stack: Vec<(&'n str, usize)> = vec![(root, 0)];
+    while let Some((name, next)) = stack.last_mut() {
+        let name: &'n str = name;
+        let ds = match deps(name) {
+            Some(ds) if same.contains(name) => ds,
+            _ => {
+                stack.pop();
+                continue;
+            }
+        };
+        let Some(d) = ds.get(*next) else {
+            memo.insert(name, true);
+            stack.pop();
+            continue;
+        };
+        if !b.files.contains_key(d.as_str()) {
+            *next += 1;
+            continue;
+        }
+        match memo.get(d.as_str()) {
+            Some(true) => *next += 1,
+            // Not unchanged (or on the stack: a cycle).
+            Some(false) => {
+                stack.pop();
+            }
+            None => {
+                memo.insert(d.as_str(), false);
+                stack.push((d.as_str(), 0));
+            }
+        }
+    }
+    memo[root]
+}
+
+/// The files a link of `relink` needs: those and what they import from the tree, transitively.
+fn needed_for<'n>(
+    relink: &[String],
+    b: &SourceTree,
+    deps: &dyn Fn(&str) -> Option<&'n Vec<String>>,
+) -> Vec<String> {
+    let mut needed: Vec<String> = relink.to_vec();
+    let mut seen: std::collections::HashSet<String> = needed.iter().cloned().collect();
+    let mut i = 0;
+    while i < needed.len() {
+        if let Some(ds) = deps(&needed[i]) {
+            for d in ds {
+                if b.files.contains_key(d.as_str()) && seen.insert(d.clone()) {
+                    needed.push(d.clone());
+                }
+            }
+        }
+        i += 1;
+    }
+    needed
 }
 
 /// Only reached if the slow path unexpectedly succeeds; reproduce the fast-path error.

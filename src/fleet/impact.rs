@@ -94,6 +94,9 @@ pub struct ServiceImpact {
     /// when they were compared (the comment's changelog).
     #[serde(skip)]
     pub changes: Option<crate::diff::DiffReport>,
+    /// The contract root the service's configuration names (`[contract] root`), once read.
+    #[serde(skip)]
+    pub contract_root: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -184,6 +187,7 @@ pub fn run(services: &[Service], opts: &ImpactOptions) -> Result<Vec<ServiceImpa
                 usages: Vec::new(),
                 seconds: 0.0,
                 changes: None,
+                contract_root: None,
             },
         };
         r.seconds = started.elapsed().as_secs_f64();
@@ -230,6 +234,7 @@ fn one(
         usages: Vec::new(),
         seconds: 0.0,
         changes: None,
+        contract_root: Some(root.clone()),
     };
     let proposal = cached_proposal(proposals, opts, against, &root)?;
     let changed = &proposal.changed;

@@ -7,5 +7,6 @@ pub mod fanout;
 pub mod impact;
 pub mod services;
 pub mod status;
+pub mod transitive;
 
 pub use services::{select_services, Service};

@@ -85,6 +85,10 @@ pub fn resolve(repo: &Repository, want: &GitWant) -> Result<Oid> {
         GitWant::Branch(b) => branch_ref(repo, b)
             .and_then(|r| peel_commit(repo, &r))
             .ok_or_else(|| not_found(repo, "branch", b)),
+        GitWant::Tag(t) if crate::input::releases::is_pattern(t) => bail!(
+            "tag {t:?} is a pattern naming several releases; only `breaking --against` checks \
+             against every matching tag"
+        ),
         GitWant::Tag(t) => {
             peel_commit(repo, &format!("refs/tags/{t}")).ok_or_else(|| not_found(repo, "tag", t))
         }

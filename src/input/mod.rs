@@ -12,6 +12,7 @@ pub mod git;
 pub mod image;
 mod json_enums;
 pub mod protofile;
+pub mod releases;
 pub mod remote;
 pub mod spec;
 pub mod submodules;

@@ -221,7 +221,14 @@ const KEYS: &[&str] = &[
     "recurse_submodules",
     "include_package_files",
 ];
-const GIT_ONLY: &[&str] = &["branch", "tag", "commit", "ref", "depth", "recurse_submodules"];
+const GIT_ONLY: &[&str] = &[
+    "branch",
+    "tag",
+    "commit",
+    "ref",
+    "depth",
+    "recurse_submodules",
+];
 /// Keys of archive inputs; `subdir` applies to git and archive inputs both.
 const ARCHIVE_ONLY: &[&str] = &["strip_components", "compression"];
 /// Pairs of keys that cannot be combined.

@@ -1,5 +1,6 @@
 //! One JSON document: `{"findings": [...], "summary": {...}}`, positions 1-based, `path` null
-//! for findings without a file, positions null for findings without a position.
+//! for findings without a file, positions null for findings without a position; checked
+//! against several releases, each finding's `releases` and the summary's list of releases.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,9 @@ pub fn value(report: &Report) -> Value {
             if let Some(h) = &f.hint {
                 v["hint"] = json!(h);
             }
+            if !f.releases.is_empty() {
+                v["releases"] = json!(f.releases.iter().map(|r| &r.name).collect::<Vec<_>>());
+            }
             v
         })
         .collect();
@@ -49,6 +53,9 @@ pub fn value(report: &Report) -> Value {
         .map(|a| json!({"rule": a.rule_id, "element": a.element, "reason": a.reason, "place": a.place}))
         .collect();
     let mut summary_extra = serde_json::Map::new();
+    if !report.releases.is_empty() {
+        summary_extra.insert("releases".to_owned(), json!(report.releases));
+    }
     for (key, list) in [
         ("expired_allowances", &report.expired_allowances),
         ("expiring_allowances", &report.expiring_allowances),

@@ -71,7 +71,33 @@ fn location(f: &Finding) -> String {
     }
 }
 
+/// `Checked against 5 releases: v1.0.0 to v1.4.0.` when several were checked.
+fn releases_line(report: &Report) -> String {
+    if report.releases.is_empty() {
+        return String::new();
+    }
+    let all: Vec<crate::breaking::Release> = report
+        .releases
+        .iter()
+        .enumerate()
+        .map(|(index, name)| crate::breaking::Release {
+            name: name.clone(),
+            index,
+        })
+        .collect();
+    format!(
+        "Checked against {}: {}.\n",
+        plural(all.len(), "release", "releases"),
+        crate::breaking::releases_text(&all)
+    )
+}
+
 fn summary(report: &Report) -> String {
+    let s = summary_line(report);
+    format!("{s}{}", releases_line(report))
+}
+
+fn summary_line(report: &Report) -> String {
     let n = report.findings.len();
     let allowed = match report.allowed {
         0 => String::new(),

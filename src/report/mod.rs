@@ -18,6 +18,7 @@ pub mod rules;
 mod sarif;
 pub mod sync;
 mod text;
+pub mod transitive;
 
 use crate::breaking::report::Report;
 use crate::breaking::rules::Category;

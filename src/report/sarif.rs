@@ -211,7 +211,11 @@ fn result(f: &Finding) -> Value {
         "partialFingerprints".into(),
         json!({FINGERPRINT_KEY: fingerprint(f)}),
     );
-    r.insert("properties".into(), json!({"element": f.element}));
+    let mut props = json!({"element": f.element});
+    if !f.releases.is_empty() {
+        props["releases"] = json!(f.releases.iter().map(|r| &r.name).collect::<Vec<_>>());
+    }
+    r.insert("properties".into(), props);
     Value::Object(r)
 }
 
