@@ -83,7 +83,7 @@ pub fn dependency_files(
     let mut owner: HashMap<String, String> = HashMap::new();
     for dep in resolved {
         let what = format!("{label}: dependency {} (mapped by {})", dep.name, dep.place);
-        let files = match input::load(&dep.spec, load, &what)
+        let files = match input::load(&dep.spec, load, "dependency")
             .map_err(|e| anyhow!("{what}: {e:#}"))?
         {
             Loaded::Files(files) => files,

@@ -199,21 +199,7 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
             Ok(Loaded::Files(Box::new(files)))
         }
         Format::Git => Ok(Loaded::Files(Box::new(git::load_local(spec, &opts.blobs)?))),
-        Format::Tar | Format::Zip => {
-            let path = if spec.is_remote() {
-                download::fetch(&spec.location, opts)
-                    .map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))?
-            } else {
-                let path = PathBuf::from(&spec.location);
-                if !path.is_file() {
-                    bail!("{side} {:?}: no such archive file", spec.raw);
-                }
-                path
-            };
-            let files =
-                archive::load(spec, &path).map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))?;
-            Ok(Loaded::Files(Box::new(files)))
-        }
+        Format::Tar | Format::Zip => Ok(Loaded::Files(Box::new(load_archive(spec, opts, side)?))),
         Format::Binpb | Format::Json | Format::Txtpb => {
             Ok(Loaded::Image(Box::new(image::load(spec, side)?)))
         }
@@ -223,6 +209,21 @@ pub fn load(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<Loaded> {
             spec.raw
         ),
     }
+}
+
+/// A tar or zip archive, local or downloaded into the cache, read into memory.
+fn load_archive(spec: &Spec, opts: &LoadOptions, side: &str) -> Result<MemFiles> {
+    let path = if spec.is_remote() {
+        download::fetch(&spec.location, opts)
+            .map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))?
+    } else {
+        let path = PathBuf::from(&spec.location);
+        if !path.is_file() {
+            bail!("{side} {:?}: no such archive file", spec.raw);
+        }
+        path
+    };
+    archive::load(spec, &path).map_err(|e| anyhow!("{side} {:?}: {e:#}", spec.raw))
 }
 
 /// The first 7 hex digits of an object id.

@@ -25,6 +25,12 @@ pub(super) fn split_text(bytes: &[u8]) -> Result<Vec<Entry>, String> {
         let at = crate::compile::utf8_error_place(bytes).unwrap_or_default();
         format!(" in text format ({at}: not valid UTF-8: {e})")
     })?;
+    nesting(text).map_err(|(line, col)| {
+        format!(
+            " in text format ({line}:{col}: messages nested deeper than {MAX_DEPTH} levels; \
+             no descriptor set nests so deep)"
+        )
+    })?;
     let set = DynamicMessage::parse_text_format(text_set().clone(), text).map_err(|e| {
         let at = miette::Diagnostic::labels(&e)
             .and_then(|mut l| l.next())
@@ -58,6 +64,43 @@ pub(super) fn split_text(bytes: &[u8]) -> Result<Vec<Entry>, String> {
             }
         })
         .collect())
+}
+
+/// How deep messages may nest: the binary decoder's recursion limit (prost's), so that a
+/// hostile text image is refused rather than overflowing the parser's stack.
+const MAX_DEPTH: usize = 100;
+
+/// Checks that no message nests deeper than [`MAX_DEPTH`] (`{`/`<` outside strings and
+/// comments); else the line and column of the brace that goes too deep.
+fn nesting(text: &str) -> Result<(), (usize, usize)> {
+    let (mut depth, mut quote, mut escaped, mut comment) = (0usize, None, false, false);
+    for (i, c) in text.char_indices() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q || c == '\n' {
+                quote = None;
+            }
+        } else {
+            match c {
+                '#' => comment = true,
+                '"' | '\'' => quote = Some(c),
+                '{' | '<' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(line_col(text, i));
+                    }
+                }
+                '}' | '>' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -191,5 +234,30 @@ mod tests {
         assert!(entries[0].is_import && !entries[1].is_import);
         let a = FileDescriptorProto::decode(entries[0].bytes.as_slice()).unwrap();
         assert_eq!(a.name(), "a.proto");
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_before_parsing() {
+        let deep = |n: usize| {
+            format!(
+                "file {{ name: \"a.proto\" {}{} }}",
+                "message_type { ".repeat(n),
+                "}".repeat(n)
+            )
+        };
+        // 200,000 levels overflowed the parser's stack; now an error at the brace.
+        let err = split_text(deep(200_000).as_bytes()).err().unwrap();
+        assert!(
+            err.contains("1:1522: messages nested deeper than 100 levels"),
+            "{err}"
+        );
+        assert!(nesting(&deep(MAX_DEPTH - 1)).is_ok());
+        // Braces in strings and comments are not nesting.
+        let quoted = format!(
+            "# {}\nfile {{ name: \"{}\" }}",
+            "{".repeat(300),
+            "<".repeat(300)
+        );
+        assert!(nesting(&quoted).is_ok());
     }
 }
