@@ -389,6 +389,53 @@ fn module_and_workspace_paths_are_buf_s_exactly() {
     }
 }
 
+/// The same cases read from git revisions (both sides, then the working tree against a branch):
+/// the workspace file and each module's own buf.yaml come from the objects too, so the
+/// findings are the directories' (buf's recorded ones, without the `current/` prefix).
+#[test]
+fn module_and_workspace_layouts_are_read_from_git_revisions() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/breaking");
+    for case in ["workspace_v1_directories", "config_v2_modules_per_module"] {
+        let dir = corpus.join(case);
+        let jsonl = std::fs::read_to_string(dir.join("buf.jsonl")).unwrap();
+        let mut theirs: Vec<_> = jsonl
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let path = v["path"].as_str().unwrap();
+                (
+                    path.strip_prefix("current/").unwrap_or(path).to_owned(),
+                    v["start_line"].to_string(),
+                    v["start_column"].to_string(),
+                    v["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        theirs.sort();
+        let t = tempfile::tempdir().unwrap();
+        copy_dir(&dir.join("previous"), t.path());
+        git(t.path(), &["init", "-q", "-b", "main"]);
+        git(t.path(), &["add", "-A"]);
+        git(t.path(), &["commit", "-qm", "previous"]);
+        git(t.path(), &["checkout", "-q", "-b", "feature"]);
+        git(t.path(), &["rm", "-rq", "."]);
+        copy_dir(&dir.join("current"), t.path());
+        git(t.path(), &["add", "-A"]);
+        git(t.path(), &["commit", "-qm", "current"]);
+        for input in [".git#branch=feature", "."] {
+            let out = assert_cmd::Command::cargo_bin("protosync")
+                .unwrap()
+                .current_dir(t.path())
+                .args(["breaking", input, "--against", ".git#branch=main"])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "{case} {input}: {out:?}");
+            let ours = findings(&String::from_utf8(out.stdout).unwrap(), true);
+            assert_eq!(ours, theirs, "{case} {input}");
+        }
+    }
+}
+
 #[test]
 fn a_workspace_directory_that_does_not_exist_is_named() {
     let t = tempfile::tempdir().unwrap();

@@ -323,9 +323,10 @@ impl<'a> Collect<'a> {
         }
     }
 
-    /// Whether the input keeps a file at `rel` (a .proto anywhere, configuration at the root).
+    /// Whether the input keeps a file at `rel` (a .proto or a configuration file, anywhere:
+    /// a workspace's modules have their own).
     fn keeps(rel: &str) -> bool {
-        rel.ends_with(".proto") || CONFIG_FILES.contains(&rel)
+        rel.ends_with(".proto") || super::is_config_file(rel)
     }
 
     fn first_time(&mut self, path: &str) -> Result<()> {

@@ -67,7 +67,7 @@ pub fn read_commit(
         if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != 0o120000 {
             if let Ok(name) = entry.name() {
                 let path = format!("{dir}{name}");
-                if name.ends_with(".proto") || (dir.is_empty() && CONFIG_FILES.contains(&name)) {
+                if name.ends_with(".proto") || CONFIG_FILES.contains(&name) {
                     wanted.push((path, entry.id()));
                 }
             }

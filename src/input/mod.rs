@@ -114,8 +114,21 @@ impl Files for MemFiles {
     }
 }
 
-/// Names of configuration files read from an input root besides .proto files.
-pub const CONFIG_FILES: &[&str] = &["protosync.toml", "buf.yaml", "buf.yml", "buf.lock"];
+/// Names of configuration files read besides .proto files, at the input root and in its
+/// directories (a v1 workspace's modules and a v1 `proto/buf.yaml` have their own).
+pub const CONFIG_FILES: &[&str] = &[
+    "protosync.toml",
+    "buf.yaml",
+    "buf.yml",
+    "buf.lock",
+    "buf.work.yaml",
+    "buf.work.yml",
+];
+
+/// Whether a file at `path` (relative to the input root) is one of [`CONFIG_FILES`].
+pub fn is_config_file(path: &str) -> bool {
+    CONFIG_FILES.contains(&path.rsplit('/').next().unwrap_or(path))
+}
 
 /// A loaded input.
 pub enum Loaded {

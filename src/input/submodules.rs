@@ -22,7 +22,7 @@ use anyhow::{anyhow, bail, Result};
 use git2::{ObjectType, Oid, Repository};
 
 use super::git::{read_blobs, BlobCache};
-use super::{LoadOptions, MemFiles, Spec, CONFIG_FILES};
+use super::{LoadOptions, MemFiles, Spec};
 
 /// Where the superproject lives.
 pub enum Origin<'a> {
@@ -80,7 +80,7 @@ pub fn read_commit(
         let Some(rel) = path.strip_prefix(&prefix) else {
             continue;
         };
-        if rel.ends_with(".proto") || CONFIG_FILES.contains(&rel) {
+        if rel.ends_with(".proto") || super::is_config_file(rel) {
             by_repo.entry(ri).or_default().push((rel.to_owned(), oid));
         }
     }
