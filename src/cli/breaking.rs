@@ -99,15 +99,8 @@ pub struct BreakingArgs {
     /// buf's name for --format.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "format")]
     pub error_format: Option<BreakingFormat>,
-    /// Configuration: a file (protosync.toml or buf.yaml), or buf.yaml data inline (JSON
-    /// starting with `{`, or YAML over several lines); default: found in the input directory.
-    #[arg(long, value_name = "FILE_OR_DATA")]
-    pub config: Option<PathBuf>,
-    /// Configuration whose module layout (roots, excludes) applies to the --against side, a
-    /// file or inline data as --config; default: the one found in the against input. Its rules
-    /// are not used.
-    #[arg(long, value_name = "FILE_OR_DATA")]
-    pub against_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
     /// Report only findings in these files or directories, as findings name them (relative to
     /// the working directory, e.g. `proto/acme/v1`); repeatable, the union is taken.
     #[arg(long, value_name = "PATH", value_delimiter = ',')]
@@ -136,6 +129,41 @@ pub struct BreakingArgs {
         default_value_t = ExitCodeCompat::Protosync
     )]
     pub exit_code_compat: ExitCodeCompat,
+}
+
+impl BreakingArgs {
+    pub fn options(&self) -> BreakingOptions {
+        let against = self.against.clone().unwrap_or_default();
+        BreakingOptions {
+            targets: Targets {
+                paths: self.path.clone(),
+                exclude_paths: self.exclude_path.clone(),
+                limit_to_input_files: self.limit_to_input_files,
+                exclude_imports: self.exclude_imports,
+            },
+            ..self.compare.options(&self.input, &against)
+        }
+    }
+
+    /// The format asked for (`--error-format` or `--format`).
+    pub fn format(&self) -> BreakingFormat {
+        self.error_format.unwrap_or(self.format)
+    }
+}
+
+/// The comparison options `breaking` and `diff` share: configuration, rules, imports and how
+/// remote inputs are fetched.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Configuration: a file (protosync.toml or buf.yaml), or buf.yaml data inline (JSON
+    /// starting with `{`, or YAML over several lines); default: found in the input directory.
+    #[arg(long, value_name = "FILE_OR_DATA")]
+    pub config: Option<PathBuf>,
+    /// Configuration whose module layout (roots, excludes) applies to the --against side, a
+    /// file or inline data as --config; default: the one found in the against input. Its rules
+    /// are not used.
+    #[arg(long, value_name = "FILE_OR_DATA")]
+    pub against_config: Option<PathBuf>,
     /// Rules or categories to run, replacing the configured `use` (repeatable).
     #[arg(long = "use", value_name = "RULE_OR_CATEGORY")]
     pub use_: Vec<String>,
@@ -153,11 +181,12 @@ pub struct BreakingArgs {
     pub remote: super::RemoteArgs,
 }
 
-impl BreakingArgs {
-    pub fn options(&self) -> BreakingOptions {
+impl CompareArgs {
+    /// The options comparing `input` with `against` (no path filters).
+    pub fn options(&self, input: &str, against: &str) -> BreakingOptions {
         BreakingOptions {
-            input: self.input.clone(),
-            against: self.against.clone().unwrap_or_default(),
+            input: input.to_owned(),
+            against: against.to_owned(),
             config: self.config.clone(),
             against_config: self.against_config.clone(),
             overrides: Overrides {
@@ -167,18 +196,8 @@ impl BreakingArgs {
             },
             includes: self.include.clone(),
             load: self.remote.load_options(),
-            targets: Targets {
-                paths: self.path.clone(),
-                exclude_paths: self.exclude_path.clone(),
-                limit_to_input_files: self.limit_to_input_files,
-                exclude_imports: self.exclude_imports,
-            },
+            ..BreakingOptions::default()
         }
-    }
-
-    /// The format asked for (`--error-format` or `--format`).
-    pub fn format(&self) -> BreakingFormat {
-        self.error_format.unwrap_or(self.format)
     }
 }
 

@@ -146,16 +146,7 @@ fn config_dir(config: &str) -> String {
 
 /// Fetches a service's base branch into the cache and reads what its sync needs from it.
 pub fn prepare(service: &Service, opts: &LoadOptions) -> Result<Prepared> {
-    let spec = input::Spec {
-        raw: format!("{}#branch={}", service.repo, service.branch),
-        location: service.repo.clone(),
-        format: input::Format::Git,
-        want: GitWant::Branch(service.branch.clone()),
-        subdir: None,
-        depth: None,
-        archive: Default::default(),
-        flags: Default::default(),
-    };
+    let spec = input::Spec::git(&service.repo, GitWant::Branch(service.branch.clone()));
     let fetched = input::remote::fetch(&spec, opts)?;
     let repo = git2::Repository::open(&fetched.path)?;
     let (workspace, files, prefix) = {

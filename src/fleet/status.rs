@@ -520,19 +520,13 @@ fn contract_repo(
         ContractRepo::Url(url) => {
             let ref_ = cfg.contract.ref_.clone();
             // The same spec as `Contract::open`, so the memo recognises it.
-            let spec = input::Spec {
-                raw: format!("{url}#ref={ref_}"),
-                location: url,
-                format: input::Format::Git,
-                want: GitWant::Ref {
+            let spec = input::Spec::git(
+                &url,
+                GitWant::Ref {
                     expr: ref_,
                     branch: None,
                 },
-                subdir: None,
-                depth: None,
-                archive: Default::default(),
-                flags: Default::default(),
-            };
+            );
             let fetched = input::remote::fetch(&spec, load).ok()?;
             git2::Repository::open(fetched.path).ok()
         }

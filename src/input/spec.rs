@@ -170,6 +170,32 @@ impl Spec {
         }
     }
 
+    /// A git repository at `location` (a URL or a path) at revision `want`, written as the
+    /// spec would be (`URL#branch=main`), so equal specs have equal `raw` text.
+    pub fn git(location: &str, want: GitWant) -> Spec {
+        let keys = match &want {
+            GitWant::Head => String::new(),
+            GitWant::Branch(b) => format!("#branch={b}"),
+            GitWant::Tag(t) => format!("#tag={t}"),
+            GitWant::Commit(c) => format!("#commit={c}"),
+            GitWant::Ref { expr, branch: None } => format!("#ref={expr}"),
+            GitWant::Ref {
+                expr,
+                branch: Some(b),
+            } => format!("#branch={b},ref={expr}"),
+        };
+        Spec {
+            raw: format!("{location}{keys}"),
+            location: location.to_owned(),
+            format: Format::Git,
+            want,
+            subdir: None,
+            depth: None,
+            archive: ArchiveOptions::default(),
+            flags: SpecFlags::default(),
+        }
+    }
+
     /// Whether the location is a URL (a remote repository or a downloaded archive).
     pub fn is_remote(&self) -> bool {
         is_url(&self.location)

@@ -210,16 +210,7 @@ impl Walk<'_> {
                 }
             }
             Origin::Remote { opts, .. } => {
-                let spec = Spec {
-                    raw: format!("{resolved}#commit={commit}"),
-                    location: resolved.clone(),
-                    format: super::Format::Git,
-                    want: super::GitWant::Commit(commit.to_string()),
-                    subdir: None,
-                    depth: None,
-                    archive: Default::default(),
-                    flags: Default::default(),
-                };
+                let spec = Spec::git(&resolved, super::GitWant::Commit(commit.to_string()));
                 let fetched = super::remote::fetch(&spec, opts).map_err(|e| {
                     anyhow!(
                         "submodule {name:?} at {shown:?} in {} ({resolved}): {e:#}",

@@ -42,16 +42,7 @@ impl Contract {
         };
         match cfg.contract.location(cfg.repo_root()) {
             ContractRepo::Url(url) => {
-                let spec = input::Spec {
-                    raw: format!("{url}#ref={ref_}"),
-                    location: url,
-                    format: input::Format::Git,
-                    want,
-                    subdir: None,
-                    depth: None,
-                    archive: Default::default(),
-                    flags: Default::default(),
-                };
+                let spec = input::Spec::git(&url, want);
                 let fetched = input::remote::fetch(&spec, opts)
                     .map_err(|e| anyhow!("contract {display}: {e:#}"))?;
                 let repo = Repository::open(&fetched.path).map_err(|e| {
