@@ -479,15 +479,7 @@ fn compare_inputs_with_schemas(
     }
     if !opts.targets.is_empty() {
         let side = (input_spec, &layout, &cur_side.module_of);
-        let mut files: Vec<String> = match cur_side.module_of.is_empty() {
-            true => cur.files.iter().map(|f| f.path.clone()).collect(),
-            false => cur_side
-                .module_of
-                .keys()
-                .map(|p| shown_path(p, side, paths))
-                .collect(),
-        };
-        files.sort();
+        let files = input_files(&cur, side, paths);
         opts.targets.apply(&mut kept.findings, &files)?;
     }
     let report = BreakingReport::new(layout.version, kept, cur.files.len(), prev.files.len());
@@ -505,6 +497,17 @@ fn file_input(spec: &input::Spec, side: &str) -> Result<Option<ProtoFile>> {
     }
     let cwd = std::env::current_dir().map_err(|e| anyhow!("{side}: no working directory: {e}"))?;
     input::protofile::locate(spec, &cwd, side).map(Some)
+}
+
+/// The input side's files, sorted, named as `paths` says: what `--path` and
+/// `--limit-to-input-files` select from.
+fn input_files(cur: &Schema, side: SideInfo, paths: Paths) -> Vec<String> {
+    let mut files: Vec<String> = match side.2.is_empty() {
+        true => cur.files.iter().map(|f| f.path.clone()).collect(),
+        false => side.2.keys().map(|p| shown_path(p, side, paths)).collect(),
+    };
+    files.sort();
+    files
 }
 
 /// One side as [`shown_path`] needs it: its spec, its layout and the module of each file.

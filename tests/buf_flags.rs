@@ -354,6 +354,26 @@ fn help_lists_the_buf_flags() {
     }
 }
 
+/// A corpus case's recorded buf findings (path without `strip`, line, column, message), sorted.
+fn recorded_findings(dir: &Path, strip: &str) -> Vec<(String, String, String, String)> {
+    let jsonl = std::fs::read_to_string(dir.join("buf.jsonl")).unwrap();
+    let mut v: Vec<_> = jsonl
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let path = v["path"].as_str().unwrap();
+            (
+                path.strip_prefix(strip).unwrap_or(path).to_owned(),
+                v["start_line"].to_string(),
+                v["start_column"].to_string(),
+                v["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// The multi-module and workspace cases of the breaking corpus, run as buf was recorded on them
 /// (`breaking current --against previous` from the case directory): the paths are buf's
 /// exactly, module directory included (tests/fixtures.rs compares the rest of every case).
@@ -362,20 +382,7 @@ fn module_and_workspace_paths_are_buf_s_exactly() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/breaking");
     for case in ["workspace_v1_directories", "config_v2_modules_per_module"] {
         let dir = corpus.join(case);
-        let jsonl = std::fs::read_to_string(dir.join("buf.jsonl")).unwrap();
-        let mut theirs: Vec<_> = jsonl
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (
-                    v["path"].as_str().unwrap().to_owned(),
-                    v["start_line"].to_string(),
-                    v["start_column"].to_string(),
-                    v["message"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        theirs.sort();
+        let theirs = recorded_findings(&dir, "");
         assert!(theirs.len() >= 4, "{case}: {theirs:?}");
         let out = assert_cmd::Command::cargo_bin("protosync")
             .unwrap()
@@ -397,21 +404,7 @@ fn module_and_workspace_layouts_are_read_from_git_revisions() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/breaking");
     for case in ["workspace_v1_directories", "config_v2_modules_per_module"] {
         let dir = corpus.join(case);
-        let jsonl = std::fs::read_to_string(dir.join("buf.jsonl")).unwrap();
-        let mut theirs: Vec<_> = jsonl
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let path = v["path"].as_str().unwrap();
-                (
-                    path.strip_prefix("current/").unwrap_or(path).to_owned(),
-                    v["start_line"].to_string(),
-                    v["start_column"].to_string(),
-                    v["message"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        theirs.sort();
+        let theirs = recorded_findings(&dir, "current/");
         let t = tempfile::tempdir().unwrap();
         copy_dir(&dir.join("previous"), t.path());
         git(t.path(), &["init", "-q", "-b", "main"]);

@@ -15,7 +15,8 @@ use anyhow::{anyhow, bail, Result};
 use git2::Repository;
 
 use super::{
-    dependency_files, load_side, read_side, shown_path, BreakingOptions, BreakingReport, Paths,
+    dependency_files, input_files, load_side, read_side, shown_path, BreakingOptions,
+    BreakingReport, Paths,
 };
 use crate::breaking::{self, Finding, Release};
 use crate::compile::series::Series;
@@ -202,15 +203,7 @@ pub fn compare_commits(
     let mut report = merged.finish(layout.version, cur.files.len(), names);
     if !opts.targets.is_empty() {
         let side = (input_spec, &layout, &cur_side.module_of);
-        let mut files: Vec<String> = match cur_side.module_of.is_empty() {
-            true => cur.files.iter().map(|f| f.path.clone()).collect(),
-            false => cur_side
-                .module_of
-                .keys()
-                .map(|p| shown_path(p, side, paths))
-                .collect(),
-        };
-        files.sort();
+        let files = input_files(&cur, side, paths);
         opts.targets.apply(&mut report.findings, &files)?;
     }
     std::thread::spawn(move || drop(cur));
