@@ -12,6 +12,10 @@ use protosync::pipeline::{run_breaking, BreakingOptions, Paths};
 use protosync::report::diff::{render, DiffFormat};
 use tempfile::TempDir;
 
+#[path = "support/common.rs"]
+mod common;
+use common::copy_dir;
+
 fn case(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/diff")
@@ -343,19 +347,6 @@ fn structural_mode_handles_recursive_types() {
     assert_eq!(type_findings(&o), 1);
     o.overrides.structural = true;
     assert_eq!(type_findings(&o), 0);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 fn git(dir: &Path, args: &[&str]) {

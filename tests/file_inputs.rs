@@ -12,23 +12,10 @@ use std::path::{Path, PathBuf};
 
 #[path = "support/common.rs"]
 mod common;
-use common::{git, stderr, stdout};
+use common::{copy_dir, git, stderr, stdout};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/file-inputs")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 /// A repository like the one the recording script builds.

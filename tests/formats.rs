@@ -17,6 +17,10 @@ use protosync::report::{render, Format};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+#[path = "support/common.rs"]
+mod common;
+use common::copy_dir;
+
 const FORMATS: [(&str, Format); 4] = [
     ("sarif", Format::Sarif),
     ("junit", Format::Junit),
@@ -618,19 +622,6 @@ fn gitlab_issues_have_unique_fingerprints_stable_across_runs() {
             "{name}: a second run"
         );
         snapshot(&format!("{name}_gitlab"), &first);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
